@@ -1,0 +1,56 @@
+# shequ — 社区信息化培训测评套件. `make help` lists the targets.
+# Every target creates .venv from pyproject.toml when it is missing or older.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SHEQU  := $(VENV)/bin/shequ
+STAMP  := $(VENV)/.installed
+LESSONS := $(wildcard courses/*/[0-9][0-9]-*.ipynb)
+ANALYTICS := $(wildcard analytics/*.ipynb)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lab data data-check bank-check report bench clean
+
+help: ## 列出所有目标 (list every target)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## 创建 .venv 并安装依赖 (create .venv, install dependencies)
+
+demo: $(STAMP) ## 演示：组卷→发布→模拟作答→nbgrader 评分→报告 build/report/index.html
+	$(SHEQU) demo
+
+test: $(STAMP) ## 运行全部测试：单元测试、端到端、讲义与分析笔记本 (nbval-lax)
+	$(PY) -m pytest --nbval-lax tests $(ANALYTICS) $(LESSONS)
+
+test-fast: $(STAMP) ## 只运行单元测试（不跑笔记本和端到端）
+	$(PY) -m pytest -m "not slow" tests
+
+lab: $(STAMP) ## 启动 JupyterLab（含 nbgrader 作业列表与阅卷 formgrader）
+	mkdir -p grading/exchange
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+data: $(STAMP) ## 用固定种子重新生成 datasets/ 下的合成数据
+	$(SHEQU) data generate
+
+data-check: $(STAMP) ## 检查已提交的数据与生成器是否一致
+	$(SHEQU) data generate --check
+
+bank-check: $(STAMP) ## 检查题库格式与内容
+	$(SHEQU) bank check
+
+report: $(STAMP) ## 由结果表重新生成报告
+	$(SHEQU) report
+
+bench: $(STAMP) ## 运行基准测试（不是测试，打印耗时与倍数）
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean: ## 删除生成物（build/ 和 grading/ 下的构建产物，保留 .venv）
+	rm -rf build grading/source grading/release grading/submitted grading/autograded \
+	       grading/feedback grading/exchange grading/manifests grading/gradebook.db*

@@ -1,0 +1,37 @@
+# nbgrader configuration of the shequ course. Everything nbgrader writes (source/ is written
+# by `shequ paper build` / `shequ course build`; release/, submitted/, autograded/,
+# feedback/, exchange/, gradebook.db) is a build product and git-ignored.
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+here = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(here)
+c.CourseDirectory.course_id = "shequ"
+# SQLite beside this file by default; SHEQU_DB_URL (e.g. postgresql://…) for a shared server
+c.CourseDirectory.db_url = os.environ.get("SHEQU_DB_URL") or f"sqlite:///{here / 'gradebook.db'}"
+# the exchange lives inside the project: no /srv paths, no root-only set-up
+c.Exchange.root = str(here / "exchange")
+c.Exchange.path_includes_course = False
+
+from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
+from shequ.grading import (CODE_STUB, TEXT_STUB, ExamClearSolutions, LiteralGrader,  # noqa: E402
+                           speed_up_metadata_validation)
+
+# released stubs in Chinese; exam answer cells are released as `q07 = ""` (ExamClearSolutions)
+c.ClearSolutions.code_stub = {"python": CODE_STUB}
+c.ClearSolutions.text_stub = TEXT_STUB
+
+speed_up_metadata_validation()
+
+c.GenerateAssignment.preprocessors = [
+    ExamClearSolutions if p.__name__ == "ClearSolutions" else p
+    for p in GenerateAssignment.class_traits()["preprocessors"].default()]
+# exams are graded from literals without a kernel; exercises still execute (LiteralGrader
+# falls back to nbgrader's Execute when the assignment has no exam manifest)
+c.Autograde.autograde_preprocessors = [
+    LiteralGrader if p.__name__ == "Execute" else p
+    for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+c.LiteralGrader.manifest_dir = str(here / "manifests")
+c.Execute.timeout = int(os.environ.get("SHEQU_CELL_TIMEOUT", "60"))

@@ -1,0 +1,692 @@
+"""网站每周巡检（`shequ site audit`）：离线检查一个静态网站目录，按检查指标列出问题。
+
+依据：
+- 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决项：栏目不更新（动态、要闻类
+  2 周；通知公告、政策文件类一级栏目 6 个月；累计超过（含）5 个即否决）、空白栏目超过（含）5 个、
+  首页 2 周不更新、互动回应差（1 年内存在超过 3 个月未回应的留言）、安全泄密等严重问题。
+- 国办发〔2015〕15号 普查评分表：未注明发布时间视为不更新；办事指南 8 类要素每缺一类扣 2 分。
+- 《政府网站发展指引》（国办发〔2017〕47号）网页设计规范的 <head> 元数据（PubDate 等）。
+- 《无障碍环境建设法》（2023-09-01 施行）第三十二条：替代文本、标题层级作为提示项。
+
+把公开页面上的完整身份证号、手机号和未转义的脚本按"安全、泄密类严重问题"从严处理，
+这是本工具的做法（2019 年指标原文列举的是泄露国家秘密、页面被挂马或篡改等）。
+
+只读本地文件，从不联网：外部链接只列出，不访问。
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import posixpath
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+VETO, SCORE, HINT = "否决", "扣分", "提示"
+SEVERITY_ORDER = {VETO: 0, SCORE: 1, HINT: 2}
+
+STALE_NEWS_DAYS = 14  # 2 周
+STALE_NOTICE_MONTHS = 6
+VETO_STALE_COLUMNS = 5  # 超过（含）5 个
+VETO_BLANK_COLUMNS = 5
+UNANSWERED_MONTHS = 3
+MESSAGE_WINDOW_MONTHS = 12  # 监测时间点前 1 年内的留言
+GUIDE_ELEMENTS = ("事项名称", "设定依据", "申请条件", "办理材料", "办理地点", "办理时间", "联系电话", "办理流程")
+PUBDATE_FORMAT = "%Y-%m-%d %H:%M"
+SITE_WIDE = ""  # page of a finding about the whole site
+
+# rule id -> (中文名, 默认级别, 整改提示)
+RULES: dict[str, tuple[str, str, str]] = {
+    "home-stale": ("首页不更新", VETO, "首页（或全部二级页面）2 周内必须有新信息。"),
+    "column-stale": ("栏目不更新", SCORE,
+                     "动态、要闻类栏目 2 周内、通知公告和政策文件类一级栏目 6 个月内要有更新；"
+                     "无力维护的栏目应整合或下线。"),
+    "column-stale-total": ("栏目不更新（累计）", VETO, "未按期更新的栏目超过（含）5 个即单项否决，须逐一补发或整合下线。"),
+    "column-blank": ("空白栏目", SCORE, "有栏目无内容：补充内容，或把栏目下线。"),
+    "column-blank-total": ("空白栏目（累计）", VETO, "空白栏目超过（含）5 个即单项否决。"),
+    "message-unanswered": ("互动回应差", VETO, "有效留言须及时答复；超过 3 个月未回应属单项否决。"),
+    "id-exposed": ("泄露身份证号", VETO, "立即撤下或改为脱敏显示（如 990102********1234），并按程序报告。"),
+    "phone-exposed": ("泄露手机号", VETO, "立即撤下或改为脱敏显示（如 154****1234）；公开联系方式用办公电话。"),
+    "script-unescaped": ("未转义的脚本", VETO,
+                         "用户提交的内容必须经 html.escape 转义后再发布；检查页面是否被篡改。"),
+    "link-broken": ("内部链接失效", SCORE, "修正链接地址，或恢复被删除的页面。"),
+    "pubdate": ("发布时间缺失或格式不符", SCORE,
+                "在 <head> 中设置 <meta name=\"PubDate\" content=\"YYYY-MM-DD HH:MM\">；未注明发布时间视为不更新。"),
+    "guide-elements": ("办事指南要素缺失", SCORE,
+                       "办事指南应有 8 类要素：" + "、".join(GUIDE_ELEMENTS) + "（2015 年普查：每缺一类扣 2 分）。"),
+    "img-alt": ("图片缺少替代文本", HINT, "给 <img> 加 alt 文字说明图片内容；纯装饰图片用 alt=\"\"。"),
+    "heading-order": ("标题层级跳级", HINT, "标题按 h1→h2→h3 逐级使用，不要跳级，方便读屏软件导航。"),
+    "link-external": ("外部链接未检查", HINT, "本工具不联网，外部链接请人工抽查是否可用、是否仍指向原内容。"),
+}
+
+# Half- and full-width digits, so that "１３９…" typed on a phone keyboard is found too.
+_D = "[0-9０-９]"
+_ID_RE = re.compile(rf"(?<!{_D})([1-9１-９]{_D}{{5}})({_D}{{8}})({_D}{{3}})([0-9０-９XxＸｘ])(?!{_D})")
+_PHONE_RE = re.compile(rf"(?<!{_D})([1１][3-9３-９]{_D})[ -]?({_D}{{4}})[ -]?({_D}{{4}})(?!{_D})")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    rule: str
+    name: str
+    severity: str
+    page: str
+    detail: str
+    hint: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(page, rule, detail): the same three columns as datasets/site/truth.csv."""
+        return (self.page, self.rule, self.detail)
+
+
+# ---------------------------------------------------------------- dates and masking
+
+def months_before(d: date, n: int) -> date:
+    """同一日的 n 个月前；没有这一天时取那个月最后一天（3 月 31 日的 1 个月前是 2 月 28/29 日）。"""
+    y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
+    m += 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(y, m, min(d.day, day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def parse_pubdate(value: str | None) -> datetime | None:
+    """PubDate "YYYY-MM-DD HH:MM" → datetime；缺失或格式不符得 None。"""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value.strip(), PUBDATE_FORMAT)
+    except ValueError:
+        return None
+
+
+def normalize(text: str) -> str:
+    """全角数字、字母转半角（NFKC），这样 "１３９…" 也能被找出来。"""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _valid_birth(s: str) -> bool:
+    s = normalize(s)
+    try:
+        d = date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    except ValueError:
+        return False
+    return 1900 <= d.year
+
+
+def find_ids(text: str) -> list[str]:
+    """文本中的完整 18 位身份证号（半角化后；出生日期码须是有效日期）。已脱敏的号码不算。"""
+    return [normalize(m.group(0)).upper() for m in _ID_RE.finditer(text) if _valid_birth(m.group(2))]
+
+
+def find_phones(text: str) -> list[str]:
+    """文本中的完整 11 位手机号（允许 3-4-4 分段的空格或短横线），返回去掉分隔符的号码。"""
+    return [normalize("".join(m.groups())) for m in _PHONE_RE.finditer(text)]
+
+
+def mask_id(number: str) -> str:
+    """保留前 6 位地址码和后 4 位：990102********1234（惯例做法，不是法定格式）。"""
+    s = normalize(number).upper()
+    return s[:6] + "*" * (len(s) - 10) + s[-4:] if len(s) > 10 else "*" * len(s)
+
+
+def mask_phone(number: str) -> str:
+    """保留前 3 位网号和后 4 位：154****1234。"""
+    s = re.sub(r"[ -]", "", normalize(number))
+    return s[:3] + "*" * (len(s) - 7) + s[-4:] if len(s) > 7 else "*" * len(s)
+
+
+def redact(text: str) -> str:
+    """把文本里的完整身份证号、手机号换成脱敏形式（报告输出前的最后一道保险）。"""
+    text = _ID_RE.sub(lambda m: mask_id(m.group(0)) if _valid_birth(m.group(2)) else m.group(0), text)
+    return _PHONE_RE.sub(lambda m: mask_phone("".join(m.groups())), text)
+
+
+# ---------------------------------------------------------------- page parsing
+
+@dataclass
+class Page:
+    path: str  # relative to the site root, "/" separators
+    meta: dict[str, str]
+    links: list[tuple[str, str, str]]  # (tag, attribute, value)
+    images: list[tuple[str, str | None]]  # (src, alt or None)
+    headings: list[tuple[int, str]]
+    texts: list[str]  # visible text and attribute values, for the leak scan
+    visible: list[str]  # text inside <body> only, as a reader sees it
+    scripts: list[str]  # unescaped-script evidence, one label each
+    posted: list[str]  # <time class="posted" datetime=…>
+    replied: list[str]
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("ArticleTitle", "")
+
+    @property
+    def is_article(self) -> bool:
+        return "ArticleTitle" in self.meta
+
+    @property
+    def pubdate(self) -> datetime | None:
+        return parse_pubdate(self.meta.get("PubDate"))
+
+
+class _Parser(HTMLParser):
+    URL_ATTRS = {("a", "href"), ("img", "src"), ("link", "href"), ("script", "src"),
+                 ("iframe", "src"), ("source", "src"), ("area", "href")}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.links: list[tuple[str, str, str]] = []
+        self.images: list[tuple[str, str | None]] = []
+        self.headings: list[tuple[int, str]] = []
+        self.texts: list[str] = []
+        self.visible: list[str] = []
+        self.scripts: list[str] = []
+        self.posted: list[str] = []
+        self.replied: list[str] = []
+        self._in_body = False
+        self._heading: tuple[int, list[str]] | None = None
+        self._skip = 0  # inside <script>/<style>
+
+    def handle_starttag(self, tag, attrs):
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "body":
+            self._in_body = True
+        if tag == "meta" and "name" in a:
+            self.meta[a["name"]] = a.get("content", "")
+        for k, v in a.items():
+            if (tag, k) in self.URL_ATTRS and v.strip():
+                if v.strip().lower().startswith("javascript:"):
+                    self.scripts.append("javascript: 链接")
+                else:
+                    self.links.append((tag, k, v.strip()))
+            if k.startswith("on"):
+                self.scripts.append(f"事件属性 {k}")
+            if k in ("alt", "title", "content", "value", "href", "placeholder"):
+                self.texts.append(v)
+        if tag == "img":
+            self.images.append((a.get("src", ""), a.get("alt") if "alt" in a else None))
+        if tag == "script" and self._in_body:
+            self.scripts.append("<script> 元素")
+        if tag in ("script", "style"):
+            self._skip += 1
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = (int(tag[1]), [])
+        if tag == "time":
+            cls = a.get("class", "").split()
+            if "posted" in cls:
+                self.posted.append(a.get("datetime", ""))
+            if "replied" in cls:
+                self.replied.append(a.get("datetime", ""))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        if self._heading and tag == f"h{self._heading[0]}":
+            level, parts = self._heading
+            self.headings.append((level, "".join(parts).strip()))
+            self._heading = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.texts.append(data)
+        if self._in_body and data.strip():
+            self.visible.append(data.strip())
+        if self._heading:
+            self._heading[1].append(data)
+
+
+def _read(p: Path) -> str:
+    raw = p.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # pages saved from old editors are often GBK
+        return raw.decode("gb18030", errors="replace")
+
+
+def parse_page(text: str, path: str = "") -> Page:
+    """解析一页 HTML，取出元数据、链接、图片、标题、文本等。"""
+    p = _Parser()
+    p.feed(text)
+    p.close()
+    return Page(path, p.meta, p.links, p.images, p.headings, p.texts, p.visible, p.scripts, p.posted, p.replied)
+
+
+def load_site(site_dir: str | Path) -> dict[str, Page]:
+    """读入目录下全部 .html 页面：{相对路径: Page}。"""
+    root = Path(site_dir)
+    pages = {}
+    for f in sorted(root.rglob("*.html")):
+        rel = f.relative_to(root).as_posix()
+        pages[rel] = parse_page(_read(f), rel)
+    return pages
+
+
+def is_external(url: str) -> bool:
+    """带协议或主机名的链接（http:、https:、//host）算外部链接。"""
+    parts = urlsplit(url)
+    return bool(parts.scheme or parts.netloc)
+
+
+def resolve(page: str, href: str) -> str | None:
+    """站内链接 → 站点内的文件路径（去掉 #片段 和 ?参数；目录补 index.html）；跳出站点根目录得 None。"""
+    target = urlsplit(href).path
+    if not target:  # "#top" or "?page=2": the page itself
+        return page
+    if target.startswith("/"):
+        joined = target.lstrip("/")
+    else:
+        joined = posixpath.join(posixpath.dirname(page), target)
+    norm = posixpath.normpath(joined)
+    if norm == ".":
+        norm = ""
+    if norm.startswith(".."):
+        return None
+    if target.endswith("/") or norm == "":
+        norm = posixpath.join(norm, "index.html")
+    return norm
+
+
+def external_links(pages: dict[str, Page]) -> list[tuple[str, str]]:
+    """全部外部链接 (页面, 地址)，只列出，不访问。"""
+    out = []
+    for path, page in pages.items():
+        for _tag, _attr, url in page.links:
+            if is_external(url) and urlsplit(url).scheme in ("http", "https", ""):
+                out.append((path, url))
+    return out
+
+
+# ---------------------------------------------------------------- columns
+
+@dataclass
+class Column:
+    path: str  # "news/s02/" (directory with an index.html that has ColumnName)
+    name: str
+    rule: str | None  # "2周" / "6个月" / None
+    articles: list[Page]
+
+    @property
+    def index(self) -> str:
+        return self.path + "index.html"
+
+    @property
+    def latest(self) -> datetime | None:
+        dates = [a.pubdate for a in self.articles if a.pubdate]
+        return max(dates) if dates else None
+
+
+def column_rule(name: str, top_level: bool = True) -> str | None:
+    """按栏目名判断更新要求：动态、要闻类 "2周"；通知公告、政策文件类一级栏目 "6个月"；其他 None。"""
+    if "动态" in name or "要闻" in name:
+        return "2周"
+    if top_level and any(k in name for k in ("通知", "公告", "政策文件")):
+        return "6个月"
+    return None
+
+
+def columns(pages: dict[str, Page]) -> list[Column]:
+    """栏目 = 含 ColumnName 元数据的 index.html 所在目录；栏目内容 = 目录（含子目录）中的文章页。"""
+    out = []
+    for path, page in pages.items():
+        if posixpath.basename(path) != "index.html" or "ColumnName" not in page.meta:
+            continue
+        prefix = path[: -len("index.html")]
+        if not prefix:  # the home page is not a column
+            continue
+        name = page.meta["ColumnName"]
+        arts = [p for q, p in pages.items() if q.startswith(prefix) and p.is_article]
+        out.append(Column(prefix, name, column_rule(name, prefix.count("/") == 1), arts))
+    return out
+
+
+def window_start(rule: str, as_of: date) -> date:
+    """更新窗口的第一天：2 周 = 监测日前 14 天（含）；6 个月 = 6 个月前的同一日（含）。"""
+    if rule == "2周":
+        return as_of - timedelta(days=STALE_NEWS_DAYS)
+    return months_before(as_of, STALE_NOTICE_MONTHS)
+
+
+# ---------------------------------------------------------------- the audit
+
+def _f(rule: str, page: str, detail: str, severity: str | None = None) -> Finding:
+    name, sev, hint = RULES[rule]
+    return Finding(rule, name, severity or sev, page, detail, hint)
+
+
+def _column_findings(cols: list[Column], as_of: date) -> list[Finding]:
+    out: list[Finding] = []
+    stale, blank = [], []
+    for col in cols:
+        if not col.articles:
+            blank.append(col)
+            continue
+        if col.rule is None:
+            continue
+        latest = col.latest
+        if latest is None or latest.date() < window_start(col.rule, as_of):
+            label = "2 周" if col.rule == "2周" else "6 个月"
+            when = f"最新发布 {latest:%Y-%m-%d}" if latest else "无有效发布时间（视为不更新）"
+            stale.append((col, f"{when}，超过 {label}未更新"))
+    stale_veto = len(stale) >= VETO_STALE_COLUMNS
+    blank_veto = len(blank) >= VETO_BLANK_COLUMNS
+    for col, detail in stale:
+        out.append(_f("column-stale", col.index, detail, VETO if stale_veto else SCORE))
+    for col in blank:
+        out.append(_f("column-blank", col.index, "栏目无内容", VETO if blank_veto else SCORE))
+    if stale_veto:
+        out.append(_f("column-stale-total", SITE_WIDE,
+                      f"{len(stale)} 个栏目未按期更新（超过（含）{VETO_STALE_COLUMNS} 个即单项否决）"))
+    if blank_veto:
+        out.append(_f("column-blank-total", SITE_WIDE,
+                      f"{len(blank)} 个空白栏目（超过（含）{VETO_BLANK_COLUMNS} 个即单项否决）"))
+    return out
+
+
+def _page_findings(path: str, page: Page, existing: set[str], as_of: date) -> list[Finding]:
+    out: list[Finding] = []
+    # 互动回应差: an unanswered message older than 3 months, posted within the last year
+    if page.posted and not page.replied:
+        posted = parse_pubdate(page.posted[0].replace("T", " "))
+        if posted and months_before(as_of, MESSAGE_WINDOW_MONTHS) <= posted.date() < months_before(
+                as_of, UNANSWERED_MONTHS):
+            out.append(_f("message-unanswered", path,
+                          f"留言时间 {posted:%Y-%m-%d}，超过 3 个月未回应"))
+    # 安全泄密类
+    text = "\n".join(page.texts)
+    for masked in dict.fromkeys(mask_id(n) for n in find_ids(text)):
+        out.append(_f("id-exposed", path, masked))
+    for masked in dict.fromkeys(mask_phone(n) for n in find_phones(text)):
+        out.append(_f("phone-exposed", path, masked))
+    for label in dict.fromkeys(page.scripts):
+        out.append(_f("script-unescaped", path, label))
+    # 扣分、提示
+    for tag, attr, url in dict.fromkeys(page.links):
+        if is_external(url) or urlsplit(url).scheme:
+            continue
+        target = resolve(path, url)
+        if target is None or target not in existing:
+            out.append(_f("link-broken", path, url))
+    if page.is_article:
+        raw = page.meta.get("PubDate")
+        if raw is None or not raw.strip():
+            out.append(_f("pubdate", path, "缺少 PubDate"))
+        elif page.pubdate is None:
+            out.append(_f("pubdate", path, f"PubDate 格式不符：{raw}"))
+    if path.startswith("guides/") and page.is_article:
+        h2 = {t for level, t in page.headings if level == 2}
+        missing = [e for e in GUIDE_ELEMENTS if e not in h2]
+        if missing:
+            out.append(_f("guide-elements", path, "缺少：" + "、".join(missing)))
+    for src, alt in page.images:
+        if alt is None:
+            out.append(_f("img-alt", path, src))
+    jumps = []
+    prev = 0
+    for level, _text in page.headings:
+        if level > prev + 1:
+            jumps.append(f"h{prev}→h{level}" if prev else f"首个标题为 h{level}")
+        prev = level
+    if jumps:
+        out.append(_f("heading-order", path, "；".join(jumps)))
+    return out
+
+
+def audit(site_dir: str | Path, as_of: date) -> list[Finding]:
+    """巡检一个网站目录，返回问题清单（否决项在前）。不联网。"""
+    root = Path(site_dir)
+    pages = load_site(root)
+    # non-HTML files (images, css) also satisfy internal links
+    existing = {f.relative_to(root).as_posix() for f in root.rglob("*") if f.is_file()}
+    findings = _column_findings(columns(pages), as_of)
+    dated = [p.pubdate for p in pages.values() if p.pubdate]
+    if dated and max(dated).date() < as_of - timedelta(days=STALE_NEWS_DAYS):
+        findings.append(_f("home-stale", "index.html", f"全站最新发布 {max(dated):%Y-%m-%d}，超过 2 周"))
+    for path, page in pages.items():
+        findings.extend(_page_findings(path, page, existing, as_of))
+    ext = external_links(pages)
+    if ext:
+        hosts = sorted({urlsplit(u).netloc for _p, u in ext})
+        findings.append(_f("link-external", SITE_WIDE,
+                           f"{len({u for _p, u in ext})} 个外部链接（{len(ext)} 处，主机：{'、'.join(hosts)}）未访问"))
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], list(RULES).index(f.rule), f.page, f.detail))
+
+
+def has_veto(findings: list[Finding]) -> bool:
+    return any(f.severity == VETO for f in findings)
+
+
+# ---------------------------------------------------------------- tables for lessons
+
+def findings_frame(findings: list[Finding]):
+    """问题清单 → pandas 表（列：severity, name, rule, page, detail, hint）。"""
+    import pandas as pd
+
+    cols = ["severity", "name", "rule", "page", "detail", "hint"]
+    return pd.DataFrame([{c: getattr(f, c) for c in cols} for f in findings], columns=cols)
+
+
+def pages_frame(pages: dict[str, Page]):
+    """每页一行：page, column, title, pubdate（缺失或格式不符为 NaT）, is_article。"""
+    import pandas as pd
+
+    rows = [{"page": path, "column": p.meta.get("ColumnName", ""), "title": p.title,
+             "pubdate": p.pubdate, "pubdate_raw": p.meta.get("PubDate"), "is_article": p.is_article}
+            for path, p in pages.items()]
+    df = pd.DataFrame(rows)
+    df["pubdate"] = pd.to_datetime(df["pubdate"])
+    return df
+
+
+def columns_frame(pages: dict[str, Page], as_of: date):
+    """每个栏目一行：栏目路径、名称、更新要求、文章数、最新发布、窗口起点、状态（正常/未更新/空白/不检查）。"""
+    import pandas as pd
+
+    rows = []
+    for col in columns(pages):
+        start = window_start(col.rule, as_of) if col.rule else None
+        latest = col.latest
+        if not col.articles:
+            status = "空白"
+        elif col.rule is None:
+            status = "不检查"
+        elif latest is None or latest.date() < start:
+            status = "未更新"
+        else:
+            status = "正常"
+        rows.append({"column": col.path, "name": col.name, "rule": col.rule or "", "articles": len(col.articles),
+                     "latest": latest, "window_start": start, "status": status})
+    return pd.DataFrame(rows)
+
+
+def messages_frame(pages: dict[str, Page], as_of: date):
+    """每条留言一行：page, title, posted, replied, waited_days（未答复的算到监测日）, overdue（超过 3 个月未回应）。"""
+    import pandas as pd
+
+    rows = []
+    for path, p in pages.items():
+        if not p.posted:
+            continue
+        posted = parse_pubdate(p.posted[0].replace("T", " "))
+        replied = parse_pubdate(p.replied[0].replace("T", " ")) if p.replied else None
+        end = replied.date() if replied else as_of
+        overdue = (replied is None and posted is not None
+                   and months_before(as_of, MESSAGE_WINDOW_MONTHS) <= posted.date()
+                   < months_before(as_of, UNANSWERED_MONTHS))
+        rows.append({"page": path, "title": p.title, "posted": posted, "replied": replied,
+                     "waited_days": (end - posted.date()).days if posted else None, "overdue": overdue})
+    return pd.DataFrame(rows)
+
+
+def guide_matrix(pages: dict[str, Page]):
+    """办事指南 × 8 类要素：有该要素（h2 小标题）为 True。"""
+    import pandas as pd
+
+    rows = {}
+    for path, p in pages.items():
+        if path.startswith("guides/") and p.is_article:
+            h2 = {t for level, t in p.headings if level == 2}
+            rows[path] = {e: e in h2 for e in GUIDE_ELEMENTS}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _luminance(colour: str) -> float:
+    c = colour.lstrip("#")
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+    out = []
+    for i in (0, 2, 4):
+        v = int(c[i:i + 2], 16) / 255
+        out.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * out[0] + 0.7152 * out[1] + 0.0722 * out[2]
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """两种颜色（#rrggbb）的对比度，按 WCAG 2.x 的相对亮度公式，范围 1–21。"""
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+# ---------------------------------------------------------------- reports
+
+def _summary(findings: list[Finding]) -> str:
+    n = {s: sum(f.severity == s for f in findings) for s in SEVERITY_ORDER}
+    verdict = "存在单项否决问题（判定不合格）" if n[VETO] else "未发现单项否决问题"
+    return f"{verdict}；否决 {n[VETO]} 项，扣分 {n[SCORE]} 项，提示 {n[HINT]} 项。"
+
+
+def _groups(findings: list[Finding]):
+    """(severity, [(rule, [findings])]) in report order."""
+    for sev in SEVERITY_ORDER:
+        group = [f for f in findings if f.severity == sev]
+        if group:
+            rules = list(dict.fromkeys(f.rule for f in group))
+            yield sev, [(r, [f for f in group if f.rule == r]) for r in rules]
+
+
+def render_text(findings: list[Finding], as_of: date | None = None, site: str = "") -> str:
+    """纯文本中文报告（完整号码一律脱敏）。"""
+    lines = ["网站巡检报告"]
+    if site:
+        lines.append(f"网站目录：{site}")
+    if as_of:
+        lines.append(f"监测时间点：{as_of:%Y-%m-%d}")
+    lines += ["结论：" + _summary(findings), ""]
+    for sev, rules in _groups(findings):
+        lines.append(f"【{sev}】{sum(len(fs) for _r, fs in rules)} 项")
+        for _rule, fs in rules:
+            lines.append(f"  ▶ {fs[0].name}（{len(fs)}）　整改：{fs[0].hint}")
+            lines += [f"    - {f.page or '（全站）'}｜{f.detail}" for f in fs]
+        lines.append("")
+    return redact("\n".join(lines).rstrip() + "\n")
+
+
+_CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em;color:#1a1a1a;background:#fff}
+h1{font-size:1.5em}table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
+th,td{border:1px solid #888;padding:.35em .6em;text-align:left;vertical-align:top}
+th{background:#e8eef5}.veto{color:#a40000;font-weight:bold}.score{color:#7a4b00}.hint{color:#245}"""
+
+
+def render_html(findings: list[Finding], as_of: date | None = None, site: str = "") -> str:
+    """自包含的中文 HTML 报告（内嵌样式、无外部资源；完整号码一律脱敏）。"""
+    e = html.escape
+    cls = {VETO: "veto", SCORE: "score", HINT: "hint"}
+    head = []
+    if site:
+        head.append(f"<p>网站目录：{e(site)}</p>")
+    if as_of:
+        head.append(f"<p>监测时间点：{as_of:%Y-%m-%d}</p>")
+    body = [f"<p class=\"{'veto' if has_veto(findings) else 'hint'}\">结论：{e(_summary(findings))}</p>"]
+    for sev, rules in _groups(findings):
+        body.append(f"<h2 class=\"{cls[sev]}\">{sev}项（{sum(len(fs) for _r, fs in rules)}）</h2>")
+        body.append("<table><thead><tr><th>问题</th><th>页面</th><th>说明</th><th>整改提示</th></tr></thead><tbody>")
+        for _rule, fs in rules:
+            for i, f in enumerate(fs):
+                first = (f"<td rowspan=\"{len(fs)}\">{e(f.name)}</td>" if i == 0 else "")
+                last = (f"<td rowspan=\"{len(fs)}\">{e(f.hint)}</td>" if i == 0 else "")
+                body.append(f"<tr>{first}<td>{e(f.page or '（全站）')}</td><td>{e(f.detail)}</td>{last}</tr>")
+        body.append("</tbody></table>")
+    doc = ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<title>网站巡检报告</title>\n<style>\n" + _CSS + "\n</style>\n</head>\n<body>\n"
+           "<h1>网站巡检报告</h1>\n" + "\n".join(head + body) + "\n</body>\n</html>\n")
+    return redact(doc)
+
+
+# ---------------------------------------------------------------- command line
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser2(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print English usage and exit
+        if "required" in message:
+            message = "缺少网站目录"
+        elif "unrecognized arguments" in message:
+            message = "无法识别的参数：" + message.split(":", 1)[-1].strip()
+        elif "expected one argument" in message:
+            message = message.split(":", 1)[0].replace("argument ", "") + " 后面缺少取值"
+        raise _UsageError(f"{message}。用法：shequ site audit 网站目录 [--as-of YYYY-MM-DD] [--html 报告.html]")
+
+
+def _parse_date(s: str) -> date:
+    try:
+        return datetime.strptime(s, "%Y-%m-%d").date()
+    except ValueError:
+        raise _UsageError(f"日期格式应为 YYYY-MM-DD（例如 2026-03-16），收到：{s}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """shequ site audit DIR [--as-of DATE] [--html FILE]：0 无否决项，1 有否决项，2 输入有误。"""
+    ap = _Parser2(prog="shequ site audit", add_help=False,
+                  description="离线巡检网站目录（不联网）：栏目更新、留言回应、个人信息泄露、链接、无障碍等。"
+                              "退出码：0 没有否决项，1 有否决项，2 输入有误。")
+    ap.add_argument("-h", "--help", action="help", help="显示本帮助")
+    ap.add_argument("dir", metavar="网站目录", help="含 .html 页面的目录")
+    ap.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="监测时间点 YYYY-MM-DD，默认今天")
+    ap.add_argument("--html", dest="html_out", metavar="报告.html", help="另存一份 HTML 报告到此文件")
+    try:
+        try:
+            args = ap.parse_args(argv)
+        except SystemExit as e:  # --help
+            return int(e.code or 0)
+        as_of = _parse_date(args.as_of) if args.as_of else date.today()
+        root = Path(args.dir)
+        if not root.is_dir():
+            raise _UsageError(f"网站目录不存在或不是目录：{root}")
+        if not any(root.rglob("*.html")):
+            raise _UsageError(f"目录中没有 .html 页面：{root}")
+        findings = audit(root, as_of)
+        if args.html_out:
+            out = Path(args.html_out)
+            try:
+                out.write_text(render_html(findings, as_of, str(root)), encoding="utf-8")
+            except OSError:
+                raise _UsageError(f"无法写入报告文件 {out}（所在目录不存在或没有写权限）") from None
+        sys.stdout.write(render_text(findings, as_of, str(root)))
+        if args.html_out:
+            print(f"HTML 报告已写入：{args.html_out}")
+    except _UsageError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    return 1 if has_veto(findings) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

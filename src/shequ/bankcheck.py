@@ -1,0 +1,234 @@
+"""Schema and meaning checks for bank files (used by bank.load and `shequ bank check`)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .answers import KINDS, POLICIES, truth_value
+from .bank import (BLANK, FIELDS, JWH_LAW, LAW_RE, LEVELS, OBJECTIVE, YEAR_RE, Item,
+                   Problem)
+
+LETTERS = "ABCDEF"
+ID_RE = re.compile(r"^[a-z][a-z0-9]*-\d{4}$")
+NEAR_DUP = 0.85  # Jaccard of character trigrams above which two stems look the same
+
+
+def check_file(path: Path, rel: str, data: Any, lines: dict, skills: dict[str, str],
+               problems: list[Problem]) -> list[Item]:
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        problems.append(Problem(rel, 1, "文件顶层应有 topic、prefix 和 items（题目列表）。",
+                                "参照 exams/README.md 的格式。"))
+        return []
+    prefix = data.get("prefix")
+    if not isinstance(prefix, str) or not re.fullmatch(r"[a-z][a-z0-9]*", prefix):
+        problems.append(Problem(rel, 1, "缺少 prefix（题号前缀，小写英文字母）。",
+                                "在文件开头写 prefix: gov 之类。"))
+        prefix = None
+    items = []
+    for i, raw in enumerate(data["items"]):
+        line, fl = lines.get(i, (1, {}))
+        item = _check_item(raw, rel, line, fl, prefix, skills, problems)
+        if item is not None:
+            item.topic = str(data.get("topic", ""))
+            items.append(item)
+    return items
+
+
+def _check_item(raw: Any, rel: str, line: int, fl: dict[str, int], prefix: str | None,
+                skills: dict[str, str], problems: list[Problem]) -> Item | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(rel, line, "题目应是一组“字段: 值”。", "参照 exams/README.md。"))
+        return None
+    iid = str(raw.get("id", ""))
+    n_before = len(problems)
+
+    def bad(fld: str, msg: str, hint: str = "") -> None:
+        problems.append(Problem(rel, fl.get(fld, line), msg, hint, iid))
+
+    if not ID_RE.match(iid):
+        bad("id", f"题号“{iid}”格式不对。", "题号写作 前缀-四位数字，如 gov-0001。")
+    elif prefix and not iid.startswith(prefix + "-"):
+        bad("id", f"题号前缀与文件的 prefix（{prefix}）不一致。", f"改为 {prefix}-NNNN。")
+    for k in raw:
+        if k not in FIELDS:
+            bad(k, f"未知字段“{k}”。", "可用字段：" + "、".join(FIELDS))
+    kind = raw.get("type")
+    if kind not in KINDS:
+        bad("type", f"题型“{kind}”无效。", "题型只能是 " + "、".join(KINDS))
+        return None
+    stem = raw.get("stem")
+    if not isinstance(stem, str) or not stem.strip():
+        bad("stem", "缺少题干（stem）。")
+        stem = ""
+    options = raw.get("options") or {}
+    answer = raw.get("answer")
+    if kind in ("单选", "多选"):
+        options = _check_options(options, bad)
+        _check_choice_answer(kind, answer, options, bad)
+    elif raw.get("options"):
+        bad("options", f"{kind}题不应有选项。", "删除 options。")
+        options = {}
+    if kind == "判断" and (not isinstance(answer, str) or truth_value(answer) is None
+                          or answer not in ("对", "错")):
+        bad("answer", f"判断题答案应为“对”或“错”，现在是“{answer}”。")
+    if kind == "填空":
+        _check_fill(answer, stem, bad)
+    rubric = raw.get("rubric") or []
+    points = raw.get("points")
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+        bad("points", f"分值（points）应为正数，现在是“{points}”。")
+        points = 0
+    if kind == "简答":
+        if not isinstance(answer, str) or not answer.strip():
+            bad("answer", "简答题缺少参考答案（answer）。")
+        _check_rubric(rubric, points, bad)
+    elif rubric:
+        bad("rubric", "只有简答题需要评分要点（rubric）。")
+    scoring = raw.get("scoring", "partial")
+    if scoring not in POLICIES:
+        bad("scoring", f"计分规则“{scoring}”无效。", "用 partial（默认）或 all_or_nothing。")
+    expl = raw.get("explanation")
+    if kind in OBJECTIVE and (not isinstance(expl, str) or not expl.strip()):
+        bad("explanation", "缺少解析（explanation）。", "说明为什么这样答，并注明出处。")
+    sk = raw.get("skills")
+    if not isinstance(sk, list) or not sk:
+        bad("skills", "缺少知识点（skills）。", "从 exams/skills.yaml 中选 id，如 [governance]。")
+        sk = []
+    for s in sk:
+        if s not in skills:
+            bad("skills", f"未知技能“{s}”。", "可用：" + "、".join(skills))
+    level = raw.get("level")
+    if level not in LEVELS:
+        bad("level", f"认知层次“{level}”无效。", "只能是 识记、理解、应用。")
+    fac = raw.get("facility")
+    if not isinstance(fac, (int, float)) or isinstance(fac, bool) or not 0 < fac < 1:
+        bad("facility", f"预估得分率（facility）应在 0 与 1 之间，现在是“{fac}”。")
+        fac = 0.5
+    source = raw.get("source")
+    if not isinstance(source, str) or not source.strip():
+        bad("source", "缺少出处（source）。", "写明文件和条款，如《居民身份证法》（2011年修正）第五条。")
+        source = ""
+    elif any(LAW_RE.search(part) and not YEAR_RE.search(part) for part in re.split(r"[；;]", source)):
+        bad("source", "引用了法规或文件但没有写版本或日期。",
+            "在出处中写明版本，如“（2018年修正）”“（2021-11-01 施行）”。")
+    if JWH_LAW in (stem or "") + (source or "") and not re.search(r"2018|2025", stem or ""):
+        bad("stem", "涉及《城市居民委员会组织法》的题目没有在题干中写明考哪个版本。",
+            "该法2025年修订、2026-01-01施行；在题干写“根据2018年修正的……”或“根据2025年修订的……”。")
+    if len(problems) > n_before:
+        return None
+    return Item(id=iid, type=kind, stem=stem, answer=answer if kind != "多选" else "".join(sorted(answer)),
+                explanation=expl or "", skills=list(sk), level=level, facility=float(fac),
+                source=source, points=float(points), options=dict(options), scoring=scoring,
+                rubric=list(rubric), file=rel, line=line)
+
+
+def _check_options(options: Any, bad) -> dict[str, str]:
+    if not isinstance(options, dict) or len(options) < 2:
+        bad("options", "选择题至少要有两个选项（options）。", "写成 A: …  B: … 的形式。")
+        return {}
+    keys = [str(k) for k in options]
+    if keys != list(LETTERS[:len(keys)]) or len(keys) > 6:
+        bad("options", f"选项标号应依次为 A、B、C…（最多 F），现在是 {'、'.join(keys)}。")
+    texts = [_norm(str(v)) for v in options.values()]
+    if any(not t for t in texts):
+        bad("options", "有空选项。")
+    dups = {t for t in texts if texts.count(t) > 1 and t}
+    if dups:
+        bad("options", "选项重复：" + "、".join(sorted(dups)) + "。", "每个选项的内容应不同。")
+    return {str(k): str(v) for k, v in options.items()}
+
+
+def _check_choice_answer(kind: str, answer: Any, options: dict[str, str], bad) -> None:
+    if not isinstance(answer, str) or not answer.strip():
+        bad("answer", "缺少答案（answer）。")
+        return
+    letters = answer.strip()
+    if any(ch not in LETTERS for ch in letters):
+        bad("answer", f"答案“{answer}”应只含大写字母 A–F。")
+        return
+    missing = [ch for ch in letters if options and ch not in options]
+    if missing:
+        bad("answer", f"答案 {''.join(missing)} 不在选项中（选项有 {'、'.join(options)}）。")
+    if len(set(letters)) != len(letters):
+        bad("answer", f"答案“{answer}”中有重复字母。")
+    if kind == "单选" and len(letters) != 1:
+        bad("answer", f"单选题只能有一个答案，现在是“{answer}”。", "多个正确选项请把题型改为 多选。")
+    if kind == "多选" and len(set(letters)) < 2:
+        bad("answer", "多选题至少要有两个正确选项。", "只有一个正确选项请改为 单选。")
+
+
+def _check_fill(answer: Any, stem: str, bad) -> None:
+    n = stem.count(BLANK)
+    if n == 0:
+        bad("stem", f"填空题的题干里没有空（{BLANK}）。", "在要填的位置写四个下划线 ____。")
+    ok = (isinstance(answer, list) and answer and all(
+        isinstance(v, list) and v and all(isinstance(x, (str, int, float)) and str(x).strip() for x in v)
+        for v in answer))
+    if not ok:
+        bad("answer", "填空题答案应是列表，每个空一个子列表，列出可接受的写法。",
+            '如 answer: [["一千户至三千户", "1000户至3000户"]]')
+        return
+    if n and len(answer) != n:
+        bad("answer", f"题干有 {n} 个空，答案给了 {len(answer)} 组。")
+
+
+def _check_rubric(rubric: Any, points: float, bad) -> None:
+    if not isinstance(rubric, list) or not rubric:
+        bad("rubric", "简答题缺少评分要点（rubric）。", "列出 - point: 要点  score: 分值")
+        return
+    total = 0.0
+    for r in rubric:
+        if not isinstance(r, dict) or not str(r.get("point", "")).strip() or \
+                not isinstance(r.get("score"), (int, float)):
+            bad("rubric", "评分要点每条要有 point（要点）和 score（分值）。")
+            return
+        total += r["score"]
+    if points and abs(total - points) > 1e-9:
+        bad("rubric", f"评分要点分值合计 {total:g}，与题目分值 {points:g} 不一致。")
+
+
+def _norm(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    return re.sub(r"[\s\W_]+", "", s).casefold()
+
+
+def _grams(s: str) -> set[str]:
+    s = _norm(s)
+    return {s[i:i + 3] for i in range(max(1, len(s) - 2))}
+
+
+def check_bank(items: list[Item], problems: list[Problem]) -> None:
+    """Checks across files: duplicate ids and near-duplicate stems."""
+    seen: dict[str, Item] = {}
+    for it in items:
+        if it.id in seen:
+            first = seen[it.id]
+            problems.append(Problem(it.file, it.line, f"题号重复（{first.file}:{first.line} 已用过）。",
+                                    "给其中一题换一个未用过的题号。", it.id))
+        else:
+            seen[it.id] = it
+    # near-duplicates via a trigram index: scales to thousands of items
+    grams = [_grams(it.stem + "".join(it.options.values())) for it in items]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(grams):
+        for x in g:
+            index[x].append(i)
+    for i, g in enumerate(grams):
+        shared: dict[int, int] = defaultdict(int)
+        for x in g:
+            posting = index[x]
+            if len(posting) > 200:  # too common to tell items apart
+                continue
+            for j in posting:
+                if j > i:
+                    shared[j] += 1
+        for j, n in shared.items():
+            jac = n / len(g | grams[j])
+            if jac >= NEAR_DUP:
+                a, b = items[i], items[j]
+                problems.append(Problem(b.file, b.line,
+                                        f"题干与 {a.id}（{a.file}:{a.line}）几乎相同（相似度 {jac:.0%}）。",
+                                        "删除其中一题，或改写成考不同的知识点。", b.id))

@@ -1,0 +1,46 @@
+"""Set-up promises: one dependency list in two formats, a self-documenting Makefile."""
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject_requirements():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    proj = data["project"]
+    return set(proj["dependencies"]) | {r for extra in proj["optional-dependencies"].values() for r in extra}
+
+
+def test_environment_yml_lists_exactly_the_pyproject_dependencies():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda_side = {r for r in pip if r != "-e ."}
+    assert conda_side == _pyproject_requirements(), (
+        "environment.yml and pyproject.toml disagree: "
+        f"only in environment.yml {sorted(conda_side - _pyproject_requirements())}, "
+        f"only in pyproject.toml {sorted(_pyproject_requirements() - conda_side)}")
+
+
+def test_nbgrader_pins_follow_the_measured_compatible_ranges():
+    reqs = _pyproject_requirements()
+    assert "nbgrader>=0.9.6,<0.10" in reqs
+    assert "jupyterlab>=4.2,<5" in reqs and "notebook>=7.2,<8" in reqs
+    assert any(r.startswith("jupyter-client") and "<9" in r for r in reqs)
+
+
+def test_make_help_lists_every_target_with_a_description():
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^\.PHONY:(.*)$", text, re.M)[0].split())
+    out = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = {line.split()[1] for line in out.splitlines() if line.strip().startswith("make ")}
+    assert targets == listed, f"targets without a help line: {targets - listed}"
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make demo" in readme and "make test" in readme
