@@ -8,9 +8,12 @@ STAMP  := $(VENV)/.installed
 LESSONS := $(wildcard courses/*/[0-9][0-9]-*.ipynb)
 ANALYTICS := $(wildcard analytics/*.ipynb)
 export PYTHONDONTWRITEBYTECODE := 1
+# nbgrader runs `alembic` and `jupyter` from PATH
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lab data data-check bank-check report bench clean
+
+.PHONY: help install system-deps demo test test-fast lab data data-check bank-check report bench clean
 
 help: ## 列出所有目标 (list every target)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,10 +26,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## 创建 .venv 并安装依赖 (create .venv, install dependencies)
 
+system-deps: ## 安装浏览器测试与数据库测试需要的系统包（Debian：chromium、中文字体、PostgreSQL）
+	@bash .ci/system-deps
+
 demo: $(STAMP) ## 演示：组卷→发布→模拟作答→nbgrader 评分→报告 build/report/index.html
 	$(SHEQU) demo
 
-test: $(STAMP) ## 运行全部测试：单元测试、端到端、讲义与分析笔记本 (nbval-lax)
+test: $(STAMP) system-deps ## 运行全部测试：单元测试、端到端、讲义与分析笔记本 (nbval-lax)
 	$(PY) -m pytest --nbval-lax tests $(ANALYTICS) $(LESSONS)
 
 test-fast: $(STAMP) ## 只运行单元测试（不跑笔记本和端到端）

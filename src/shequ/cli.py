@@ -112,20 +112,23 @@ def cmd_site_audit(args) -> int:
     return audit.main(args.rest)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="shequ", description="社区信息化培训测评套件")
-    sub = p.add_subparsers(dest="group", metavar="命令")
+# ---- one function per command group: each registers its own sub-commands -----------------
 
+def _data(sub) -> None:
     data = sub.add_parser("data", help="合成数据").add_subparsers(dest="cmd", metavar="子命令")
     g = data.add_parser("generate", help="用固定种子生成 datasets/ 下的合成数据")
     g.add_argument("--check", action="store_true", help="只检查已提交的数据与生成器是否一致")
     g.set_defaults(func=cmd_data_generate)
 
+
+def _bank(sub) -> None:
     bank = sub.add_parser("bank", help="题库").add_subparsers(dest="cmd", metavar="子命令")
     c = bank.add_parser("check", help="检查题库格式与内容")
     c.add_argument("--dir", help="题库目录（默认 exams/bank）")
     c.set_defaults(func=cmd_bank_check)
 
+
+def _paper(sub) -> None:
     paper = sub.add_parser("paper", help="试卷").add_subparsers(dest="cmd", metavar="子命令")
     b = paper.add_parser("build", help="按蓝图组卷，写出 nbgrader 源文件")
     b.add_argument("name", help="exams/papers/ 下的蓝图名（不含 .yaml）")
@@ -133,19 +136,35 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--forms", type=int, default=1, help="平行卷份数（A/B 卷）")
     b.set_defaults(func=cmd_paper_build)
 
+
+def _demo(sub) -> None:
     d = sub.add_parser("demo", help="演示：组卷、发布、模拟作答、评分、出报告")
     d.add_argument("--paper", default="basics")
     d.add_argument("--workers", type=int, help="只模拟前 N 名工作者（默认全部）")
     d.set_defaults(func=cmd_demo)
 
+
+def _report(sub) -> None:
     r = sub.add_parser("report", help="由结果表生成 HTML 报告")
     r.add_argument("--results", help="结果表 CSV（默认 build/results/results.csv）")
     r.set_defaults(func=cmd_report)
 
+
+def _site(sub) -> None:
     site = sub.add_parser("site", help="网站维护").add_subparsers(dest="cmd", metavar="子命令")
     a = site.add_parser("audit", help="离线巡检网站快照", add_help=False)
     a.add_argument("rest", nargs=argparse.REMAINDER)
     a.set_defaults(func=cmd_site_audit)
+
+
+GROUPS = [_data, _bank, _paper, _demo, _report, _site]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="shequ", description="社区信息化培训测评套件")
+    sub = p.add_subparsers(dest="group", metavar="命令")
+    for group in GROUPS:
+        group(sub)
     return p
 
 

@@ -29,6 +29,12 @@ CODE_STUB = "# 请在此处编写代码\nraise NotImplementedError()"
 TEXT_STUB = "（请在此处作答）"
 INVALID = object()  # an answer cell that holds anything but literal assignments
 
+# nbgrader migrates its gradebook by running the `alembic` executable from PATH: make the
+# interpreter's own bin folder (the venv's) reachable even when the venv is not activated
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
 
 def is_exam(nb) -> bool:
     return nb.metadata.get("shequ", {}).get("kind") == "exam"
