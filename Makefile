@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install system-deps demo test test-fast lab data data-check bank-check report bench clean
+.PHONY: help install system-deps demo test test-fast lab course roster data data-check bank-check report bench clean
 
 help: ## 列出所有目标 (list every target)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,9 +38,14 @@ test: $(STAMP) system-deps ## 运行全部测试：单元测试、端到端、�
 test-fast: $(STAMP) ## 只运行单元测试（不跑笔记本和端到端）
 	$(PY) -m pytest -m "not slow" tests
 
-lab: $(STAMP) ## 启动 JupyterLab（含 nbgrader 作业列表与阅卷 formgrader）
-	mkdir -p grading/exchange
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(STAMP) ## 启动 JupyterLab（含 nbgrader 作业列表与阅卷 formgrader；交换目录 grading/exchange/）
+	$(SHEQU) lab
+
+course: $(STAMP) ## 把课程练习写成 nbgrader 源文件与清单（shequ course build）
+	$(SHEQU) course build
+
+roster: $(STAMP) ## 把 datasets/staff.csv 同步为成绩库的学员名单（shequ roster sync）
+	$(SHEQU) roster sync
 
 data: $(STAMP) ## 用固定种子重新生成 datasets/ 下的合成数据
 	$(SHEQU) data generate
@@ -59,4 +64,5 @@ bench: $(STAMP) ## 运行基准测试（不是测试，打印耗时与倍数）
 
 clean: ## 删除生成物（build/ 和 grading/ 下的构建产物，保留 .venv）
 	rm -rf build grading/source grading/release grading/submitted grading/autograded \
-	       grading/feedback grading/exchange grading/manifests grading/gradebook.db*
+	       grading/feedback grading/feedback-offline grading/exchange grading/manifests grading/gradebook.db* \
+	       grading/backups grading/logs grading/grade-state.json grading/submitted-superseded assignments

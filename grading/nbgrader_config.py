@@ -9,11 +9,19 @@ here = Path(__file__).resolve().parent
 
 c.CourseDirectory.root = str(here)
 c.CourseDirectory.course_id = "shequ"
-# SQLite beside this file by default; SHEQU_DB_URL (e.g. postgresql://…) for a shared server
-c.CourseDirectory.db_url = os.environ.get("SHEQU_DB_URL") or f"sqlite:///{here / 'gradebook.db'}"
+# SQLite beside this file by default; SHEQU_DB_URL (e.g. postgresql://user:pw@host/db) for a
+# shared PostgreSQL server (see README, PostgreSQL)
+from shequ.grading import normalise_db_url  # noqa: E402
+
+c.CourseDirectory.db_url = normalise_db_url(os.environ.get("SHEQU_DB_URL") or f"sqlite:///{here / 'gradebook.db'}")
 # the exchange lives inside the project: no /srv paths, no root-only set-up
 c.Exchange.root = str(here / "exchange")
 c.Exchange.path_includes_course = False
+# where the JupyterLab assignment list puts a worker's fetched copy on this one machine (inside
+# the notebook root, beside grading/; with nbgrader's default "." it would land in grading/)
+c.Exchange.assignment_dir = str(here.parent / "assignments")
+for _d in (c.Exchange.root, c.Exchange.assignment_dir):  # the assignment list needs both to exist
+    os.makedirs(_d, exist_ok=True)
 
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
 from shequ.grading import (CODE_STUB, TEXT_STUB, ExamClearSolutions, LiteralGrader,  # noqa: E402

@@ -17,15 +17,25 @@ pytestmark = pytest.mark.slow
 ASSIGNMENT = "basics-r2"
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def course(request, tmp_path_factory):
+    """The whole pipeline with the gradebook in SQLite (the default) and in PostgreSQL."""
+    drop = None
+    if request.param == "postgresql":  # a fresh database on the server .ci/postgres-start runs
+        from test_grading_db import new_database, postgres_admin_url
+
+        url, drop = new_database(postgres_admin_url())
     root = tmp_path_factory.mktemp("grading")
     shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
     mp = pytest.MonkeyPatch()
     mp.setattr(paths, "GRADING", root)
     mp.setenv("SHEQU_GRADING", str(root))
+    if drop:
+        mp.setenv("SHEQU_DB_URL", url)
+    else:
+        mp.delenv("SHEQU_DB_URL", raising=False)
     items = bank.load_ok()
-    (m,) = paper.build("basics", "r2", bank_items=items)
+    (m,) = paper.build("basics", "r2", forms=1, bank_items=items)
     grading.generate(ASSIGNMENT)
     grading.release(ASSIGNMENT)
     roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
@@ -38,6 +48,8 @@ def course(tmp_path_factory):
         grading.submit(ASSIGNMENT, wid, simulate.fill_notebook(released, ans), "2026-06-15 10:00:00 UTC")
     yield {"root": root, "manifest": m, "taken": taken, "roster": roster}
     mp.undo()
+    if drop:
+        drop()
 
 
 def intended(taken):
@@ -53,11 +65,19 @@ def test_no_released_file_contains_a_key_or_hidden_test(course):
     text = "".join(p.read_text(encoding="utf-8") for p in (course["root"] / "release").rglob("*") if p.is_file())
     assert "BEGIN HIDDEN TESTS" not in text and "check(" not in text and "BEGIN SOLUTION" not in text
     nb = json.loads(text)
+    for cell in course["manifest"]["cells"]:  # no 解析 either
+        assert not cell["explanation"] or cell["explanation"][:20] not in text
     for c in nb["cells"]:
         gid = c["metadata"].get("nbgrader", {}).get("grade_id", "")
         if c["cell_type"] == "code" and c["metadata"]["nbgrader"].get("solution"):
             assert "".join(c["source"]) == f'{gid} = ""'
-    # no key, in any form, appears next to its question
+    # no key, in any form: not as the source's solution line, not as a quoted 多选/填空 key
+    for cell in course["manifest"]["cells"]:
+        key = cell["key"] if isinstance(cell["key"], str) else cell["key"][0][0]
+        assert f'{cell["cell"]} = {json.dumps(key, ensure_ascii=False)}' not in text
+        if cell["type"] == "多选":
+            assert f'"{key}"' not in text
+    # nor a 填空 variant next to its question
     for cell in course["manifest"]["cells"]:
         if cell["type"] == "填空":
             for variant in cell["key"][0]:
@@ -92,3 +112,20 @@ def test_report_renders_from_the_gradebook_results(course, tmp_path):
     for img in tmp_path.glob("img/*.png"):
         assert img.stat().st_size > 5000
     assert course["roster"]["name"].iloc[0] not in html  # district report: no names
+
+
+def test_feedback_shows_answers_key_and_explanation_but_no_test_code(course):
+    from shequ import feedback
+
+    fastgrade.grade_exam(ASSIGNMENT)
+    out = feedback.generate(ASSIGNMENT)
+    assert sorted(out["offline"]) == sorted(course["taken"])  # simulated: not via the exchange
+    w = sorted(course["taken"])[0]
+    page = (course["root"] / "feedback-offline" / w / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text("utf-8")
+    cells = course["manifest"]["cells"]
+    assert "各知识点得分" in page and "逐题对照" in page
+    assert all(c["explanation"][:20] in page for c in cells if c["explanation"])
+    for leak in ("check(", "HIDDEN TESTS", "BEGIN SOLUTION", "from shequ"):
+        assert leak not in page
+    total = sum(course["taken"][w][c["cell"]][1] for c in cells if c["cell"] in course["taken"][w])
+    assert f"<b>{total:g} / " in page

@@ -14,15 +14,15 @@ def items():
 
 def test_same_blueprint_and_seed_give_byte_identical_files(tmp_path, items):
     a, b = tmp_path / "a", tmp_path / "b"
-    paper.build("basics", "r1", bank_items=items, out_root=a)
-    paper.build("basics", "r1", bank_items=items, out_root=b)
+    paper.build("basics", "r1", forms=1, bank_items=items, out_root=a)
+    paper.build("basics", "r1", forms=1, bank_items=items, out_root=b)
     for rel in ("source/basics-r1/basics-r1.ipynb", "manifests/basics-r1.json"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
 
 
 def test_paper_meets_section_counts_and_the_skill_level_grid(tmp_path, items):
     bp = paper.load_blueprint("basics")
-    (m,) = paper.build("basics", "r1", bank_items=items, out_root=tmp_path)
+    (m,) = paper.build("basics", "r1", forms=1, bank_items=items, out_root=tmp_path)
     by_type = {}
     for c in m["cells"]:
         by_type[c["type"]] = by_type.get(c["type"], 0) + 1
@@ -45,7 +45,7 @@ def test_a_cell_the_bank_cannot_fill_is_named(tmp_path, items):
 
 
 def test_answer_cells_are_literals_and_keys_sit_in_hidden_tests(tmp_path, items):
-    (m,) = paper.build("basics", "r1", bank_items=items, out_root=tmp_path)
+    (m,) = paper.build("basics", "r1", forms=1, bank_items=items, out_root=tmp_path)
     nb = nbformat.read(str(tmp_path / "source/basics-r1/basics-r1.ipynb"), 4)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-test")]
     assert len(tests) == len(m["cells"])
@@ -53,3 +53,33 @@ def test_answer_cells_are_literals_and_keys_sit_in_hidden_tests(tmp_path, items)
     answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert all(c.source.startswith(f'{c.metadata["nbgrader"]["grade_id"]} = ""') for c in answers)
     assert json.loads((tmp_path / "manifests/basics-r1.json").read_text(encoding="utf-8"))["cells"][0]["key"]
+
+
+def test_parallel_forms_hold_the_same_items_in_a_different_order(tmp_path, items):
+    a, b = paper.build("basics", "r1", forms=2, bank_items=items, out_root=tmp_path)
+    assert (a["assignment"], b["assignment"]) == ("basics-r1-a", "basics-r1-b")
+    assert sorted(c["item"] for c in a["cells"]) == sorted(c["item"] for c in b["cells"])
+    # cell for cell: same type and points at every position, so the blueprint holds on both
+    assert [(c["type"], c["points"]) for c in a["cells"]] == [(c["type"], c["points"]) for c in b["cells"]]
+    assert [c["item"] for c in a["cells"]] != [c["item"] for c in b["cells"]]
+    mean = lambda m: sum(c["facility"] for c in m["cells"]) / len(m["cells"])  # noqa: E731
+    assert abs(mean(a) - mean(b)) < 1e-9
+    assert any(c["perm"] != "ABCD"[:len(c["perm"])] for c in b["cells"] if c["type"] == "单选")
+
+
+def test_shuffled_options_keep_the_key_pointing_at_the_right_text(tmp_path, items):
+    by_id = {it.id: it for it in items}
+    (_, b) = paper.build("basics", "r1", forms=2, bank_items=items, out_root=tmp_path)
+    for c in b["cells"]:
+        if c["type"] in ("单选", "多选"):
+            it = by_id[c["item"]]
+            shown = {chr(65 + k): it.options[orig] for k, orig in enumerate(c["perm"])}
+            assert sorted(shown[x] for x in c["key"]) == sorted(it.options[x] for x in it.answer)
+
+
+def test_forms_alternate_within_each_community_reproducibly():
+    workers = [{"worker_id": f"w{i:02d}", "community": "甲" if i < 5 else "乙"} for i in range(9)]
+    got = paper.assign_forms(workers, 2)
+    assert got == paper.assign_forms(list(reversed(workers)), 2)
+    assert [got[f"w{i:02d}"] for i in range(5)] == [0, 1, 0, 1, 0]
+    assert [got[f"w{i:02d}"] for i in range(5, 9)] == [0, 1, 0, 1]

@@ -51,9 +51,13 @@ def _optional_generators():
 
 
 def cmd_bank_check(args) -> int:
-    from . import bank
+    from . import bank, bankio
 
-    items, problems = bank.load(Path(args.dir) if args.dir else None)
+    try:
+        d = bankio.bank_dir(args.dir)
+    except bankio.InputError as e:
+        raise UserError(str(e)) from None
+    items, problems = bank.load(d)
     for p in problems:
         print(p)
     if problems:
@@ -61,6 +65,77 @@ def cmd_bank_check(args) -> int:
         return 1
     st = bank.stats(items)["by_type"]
     print(f"题库检查通过：{len(items)} 题（" + "，".join(f"{k} {v}" for k, v in st.items()) + "）。")
+    return 0
+
+
+def cmd_bank_export(args) -> int:
+    from . import bank, bankio
+
+    try:
+        d = bankio.bank_dir(args.dir)
+        out = bankio.output_path(args.file, (".xlsx", ".csv"))
+    except bankio.InputError as e:
+        raise UserError(str(e)) from None
+    problems = [] if args.empty else bankio.precheck(d)
+    if problems:
+        print("题库有问题，先运行 `shequ bank check` 改正后再导出：\n" + "\n".join(map(str, problems)))
+        return 1
+    n = bankio.export(d, out, bank.load_skills(), empty=args.empty)
+    where = "（CSV 只含“题目”表）" if out.suffix.lower() == ".csv" else "，模板说明见其中的“说明”表"
+    print(f"已导出 {n} 题到 {out}{where}。改好后运行 `shequ bank import {out}` 导回。")
+    return 0
+
+
+def cmd_bank_import(args) -> int:
+    from . import bank, bankio
+
+    try:
+        d = bankio.bank_dir(args.dir, may_be_new=True)
+        rep = bankio.import_table(Path(args.file), d, bank.load_skills(), write=not args.dry_run)
+    except bankio.InputError as e:
+        raise UserError(str(e)) from None
+    if rep.problems:
+        print("\n".join(map(str, rep.problems)))
+        print(f"\n发现 {len(rep.problems)} 处问题，没有写入任何文件。改正表格后重新导入。")
+        return 1
+    print(bankio.summary(rep, args.dry_run))
+    return 0
+
+
+def cmd_bank_stats(args) -> int:
+    from . import bank, bankio
+
+    try:
+        d = bankio.bank_dir(args.dir)
+        out = bankio.output_path(args.xlsx, (".xlsx",)) if args.xlsx else None
+    except bankio.InputError as e:
+        raise UserError(str(e)) from None
+    items, problems = bank.load(d)
+    types, grid = bankio.stats_tables(items, bank.load_skills())
+    print(f"题库共 {len(items)} 题。\n\n按题型：\n{bankio.format_table(types)}\n\n"
+          f"双向细目表（主知识点 × 认知层次，题数）：\n{bankio.format_table(grid)}")
+    if out:
+        bankio.write_stats_xlsx(out, types, grid)
+        print(f"\n已写入 {out}")
+    if problems:
+        print(f"\n注意：题库有 {len(problems)} 处问题，上表只统计无误的题目；运行 `shequ bank check` 查看。")
+        return 1
+    return 0
+
+
+def cmd_bank_format(args) -> int:
+    from . import bankio
+
+    try:
+        d = bankio.bank_dir(args.dir)
+    except bankio.InputError as e:
+        raise UserError(str(e)) from None
+    problems = bankio.precheck(d)
+    if problems:
+        print("题库有问题，先运行 `shequ bank check` 改正：\n" + "\n".join(map(str, problems)))
+        return 1
+    changed = bankio.format_bank(d)
+    print(f"已按统一格式重写 {len(changed)} 个文件：" + "、".join(changed) if changed else "全部文件已是统一格式。")
     return 0
 
 
@@ -126,6 +201,23 @@ def _bank(sub) -> None:
     c = bank.add_parser("check", help="检查题库格式与内容")
     c.add_argument("--dir", help="题库目录（默认 exams/bank）")
     c.set_defaults(func=cmd_bank_check)
+    e = bank.add_parser("export", help="把题库导出为 Excel（.xlsx）或 CSV，表头为中文")
+    e.add_argument("file", help="输出文件，如 bank.xlsx")
+    e.add_argument("--dir", help="题库目录（默认 exams/bank）")
+    e.add_argument("--empty", action="store_true", help="只导出空模板（表头、主题文件、说明）")
+    e.set_defaults(func=cmd_bank_export)
+    i = bank.add_parser("import", help="从 Excel（.xlsx）或 CSV（UTF-8 或 GBK）导入题目：先检查全部行，有错不写")
+    i.add_argument("file", help="Excel 或 CSV 文件")
+    i.add_argument("--dir", help="题库目录（默认 exams/bank）")
+    i.add_argument("--dry-run", action="store_true", help="只检查并报告会改哪些文件，不写入")
+    i.set_defaults(func=cmd_bank_import)
+    s = bank.add_parser("stats", help="按题型统计，并列出双向细目表（知识点 × 认知层次）")
+    s.add_argument("--dir", help="题库目录（默认 exams/bank）")
+    s.add_argument("--xlsx", help="同时写入 Excel 文件")
+    s.set_defaults(func=cmd_bank_stats)
+    f = bank.add_parser("format", help="把题库文件改写为统一格式（内容不变）")
+    f.add_argument("--dir", help="题库目录（默认 exams/bank）")
+    f.set_defaults(func=cmd_bank_format)
 
 
 def _paper(sub) -> None:
@@ -133,7 +225,7 @@ def _paper(sub) -> None:
     b = paper.add_parser("build", help="按蓝图组卷，写出 nbgrader 源文件")
     b.add_argument("name", help="exams/papers/ 下的蓝图名（不含 .yaml）")
     b.add_argument("--round", help="轮次标签，如 r1")
-    b.add_argument("--forms", type=int, default=1, help="平行卷份数（A/B 卷）")
+    b.add_argument("--forms", type=int, help="平行卷份数（A/B 卷；默认取蓝图的 forms）")
     b.set_defaults(func=cmd_paper_build)
 
 
@@ -157,7 +249,244 @@ def _site(sub) -> None:
     a.set_defaults(func=cmd_site_audit)
 
 
-GROUPS = [_data, _bank, _paper, _demo, _report, _site]
+def cmd_feedback(args) -> int:
+    from . import feedback, grading
+
+    try:
+        out = feedback.generate(args.assignment)
+        if args.release and out["written"]:
+            feedback.release(args.assignment)
+    except grading.GradingError as e:
+        raise UserError(str(e)) from None
+    print(f"已生成 {len(out['written']) + len(out['offline'])} 份成绩反馈。")
+    if out["written"]:
+        where = "已通过作业列表发放" if args.release else "用 --release 发放（作业列表中的 feedback）"
+        print(f"  {len(out['written'])} 份在 grading/feedback/，{where}。")
+    if out["offline"]:
+        print(f"  {len(out['offline'])} 份是线下收集的作答，反馈在 grading/feedback-offline/<工号>/，请线下发给本人。")
+    return 0
+
+
+def _feedback(sub) -> None:
+    f = sub.add_parser("feedback", help="生成（并发放）试卷的成绩反馈：答案、正确答案、解析、分知识点得分")
+    f.add_argument("assignment", help="作业名，如 basics-r1-a")
+    f.add_argument("--release", action="store_true", help="生成后立即通过交换目录发放")
+    f.set_defaults(func=cmd_feedback)
+
+
+# ---- course exercises, roster, submissions, grading, JupyterLab (grading operations) ------
+
+def cmd_course_build(args) -> int:
+    from . import course
+
+    try:
+        ms = course.build(args.course)
+    except course.CourseError as e:
+        raise UserError(str(e)) from None
+    for m in ms:
+        print(f"已生成 grading/source/{m['assignment']}/（{len(m['cells'])} 个评分测试，满分 {m['max_score']:g}）"
+              f"和 grading/manifests/{m['assignment']}.json")
+    print(f"共 {len(ms)} 个练习。发布给学员：shequ course release（或指定作业名）。")
+    return 0
+
+
+def cmd_course_release(args) -> int:
+    from . import course, grading
+
+    root = grading.course_root()
+    try:
+        names = args.assignments or [a for a, _ in course.exercises(args.course)
+                                     if (root / "source" / a).is_dir()]  # every exercise built so far
+    except course.CourseError as e:
+        raise UserError(str(e)) from None
+    if not names:
+        raise UserError("还没有生成任何练习：先运行 shequ course build。")
+    missing = [a for a in names if not (root / "source" / a).is_dir()]
+    if missing:
+        raise UserError(f"grading/source/ 中没有 {'、'.join(missing)}：先运行 shequ course build。")
+    try:
+        grading.generate_many(names, release=True)  # one nbgrader process for all of them
+    except grading.GradingError as e:
+        raise UserError(str(e)) from None
+    for a in names:
+        print(f"已发布 {a}：学员在 JupyterLab 的作业列表（Assignment List）中可以看到并获取。")
+    return 0
+
+
+def _course(sub) -> None:
+    c = sub.add_parser("course", help="课程练习").add_subparsers(dest="cmd", metavar="子命令")
+    b = c.add_parser("build", help="把课程练习写成 nbgrader 源文件（grading/source/）和清单")
+    b.add_argument("course", nargs="?", help="课程文件夹名，如 info-collection（默认全部课程）")
+    b.set_defaults(func=cmd_course_build)
+    r = c.add_parser("release", help="生成并发布练习（nbgrader generate_assignment + release_assignment）")
+    r.add_argument("assignments", nargs="*", help="作业名，如 ic-01-id-check（默认全部练习）")
+    r.add_argument("--course", help="只发布这门课的练习")
+    r.set_defaults(func=cmd_course_release)
+
+
+def cmd_roster_sync(args) -> int:
+    from . import roster
+
+    try:
+        loaded = roster.load(args.file)
+    except roster.RosterError as e:
+        raise UserError(str(e)) from None
+    if loaded.problems:
+        print("花名册有问题，没有写入任何人（改正后重新运行）：", file=sys.stderr)
+        for p in loaded.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"花名册检查通过：{len(loaded.rows)} 人（未写入成绩库）。")
+        return 0
+    res = roster.sync(loaded.rows)
+    print(f"花名册已同步到成绩库：新增 {len(res.created)} 人，更新 {len(res.updated)} 人，"
+          f"未变 {len(res.unchanged)} 人（共 {len(loaded.rows)} 人）。")
+    return 0
+
+
+def _roster(sub) -> None:
+    r = sub.add_parser("roster", help="花名册").add_subparsers(dest="cmd", metavar="子命令")
+    s = r.add_parser("sync", help="把花名册（CSV/Excel）导入成绩库的学员名单；有任何错误行则不写入")
+    s.add_argument("file", nargs="?", help="CSV（UTF-8/GBK）或 .xlsx 文件（默认 datasets/staff.csv）")
+    s.add_argument("--check", action="store_true", help="只检查，不写入")
+    s.set_defaults(func=cmd_roster_sync)
+
+
+def cmd_submissions_import(args) -> int:
+    from . import submissions
+
+    try:
+        rep = submissions.import_(args.assignment, Path(args.path))
+    except submissions.ImportError_ as e:
+        raise UserError(str(e)) from None
+    print(f"已导入 {len(rep.imported)} 份作答到 grading/submitted/<工号>/{args.assignment}/。")
+    for title, items in (("有较新版本，旧版本已另存", rep.superseded), ("工号不在花名册中，未导入", rep.unknown),
+                         ("不是笔记本（.ipynb），未导入", rep.not_notebooks), ("未导入", rep.skipped),
+                         ("注意", rep.warnings)):
+        if items:
+            print(f"{title}（{len(items)}）：")
+            for it in items:
+                print(f"  {it}")
+    return 0 if rep.imported or not (rep.unknown or rep.skipped or rep.not_notebooks) else 1
+
+
+def cmd_submissions_collect(args) -> int:
+    from . import grading, submissions
+
+    try:
+        submissions.collect(args.assignment)
+    except grading.GradingError as e:
+        raise UserError(str(e)) from None
+    print(f"已从交换目录收取 {args.assignment} 的作答到 grading/submitted/。")
+    return 0
+
+
+def _submissions(sub) -> None:
+    s = sub.add_parser("submissions", help="作答收取").add_subparsers(dest="cmd", metavar="子命令")
+    i = s.add_parser("import", help="导入线下收集的作答（文件夹或 zip；文件名以工号开头）")
+    i.add_argument("assignment", help="作业名，如 basics-r1 或 ic-01-id-check")
+    i.add_argument("path", help="文件夹或 .zip")
+    i.set_defaults(func=cmd_submissions_import)
+    c = s.add_parser("collect", help="收取学员通过作业列表提交的作答（nbgrader collect）")
+    c.add_argument("assignment")
+    c.set_defaults(func=cmd_submissions_collect)
+
+
+def cmd_grade(args) -> int:
+    from . import gradeops, grading
+
+    if args.jobs < 1 or (args.timeout is not None and args.timeout < 1):
+        raise UserError("--jobs 和 --timeout 必须是正整数。")
+    try:
+        rep = gradeops.grade(args.assignments, jobs=args.jobs, timeout=args.timeout, force=args.force)
+    except grading.GradingError as e:
+        raise UserError(str(e)) from None
+    for line in rep.protection:
+        print(line)
+    print(f"评分完成：{len(rep.graded)} 份已评分，{len(rep.skipped)} 份未改动跳过，"
+          f"{len(rep.failed)} 份无法评分（用时 {rep.seconds:.0f} 秒）。")
+    noted = [o for o in rep.graded if o.notes]
+    if noted:
+        print("已评分，但需要留意：")
+        for o in noted:
+            print(f"  {o.worker}（{o.assignment}，{o.score:g}/{o.max_score:g} 分）：" + "；".join(o.notes))
+    if rep.failed:
+        print("无法评分（原有成绩保留不变）：")
+        for o in rep.failed:
+            print(f"  {o.worker}（{o.assignment}）：{o.reason}" + ("；" + "；".join(o.notes) if o.notes else ""))
+        return 1
+    return 0
+
+
+def _grade(sub) -> None:
+    import os
+
+    g = sub.add_parser("grade", help="评分：试卷不启动内核；练习用 nbgrader autograde 并行评分，可中断续评")
+    g.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="作业名")
+    g.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="并行进程数（默认 CPU 核数）")
+    g.add_argument("--timeout", type=int, help="每个单元格最长运行秒数（默认 60，或环境变量 SHEQU_CELL_TIMEOUT）")
+    g.add_argument("--force", action="store_true", help="全部重新评分（默认只评新的和改动过的作答）")
+    g.set_defaults(func=cmd_grade)
+
+
+def cmd_lab(args) -> int:
+    import subprocess
+
+    from . import grading
+
+    argv, cwd, env = grading.lab_command(port=args.port, token=args.token, browser=not args.no_browser)
+    print(f"启动 JupyterLab（阅卷：菜单 Nbgrader → Formgrader；作业列表：Nbgrader → Assignment List；"
+          f"交换目录 {cwd / 'exchange'}）。按 Ctrl+C 停止。", flush=True)
+    try:
+        return subprocess.call(argv, cwd=cwd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _lab(sub) -> None:
+    lab = sub.add_parser("lab", help="启动 JupyterLab：formgrader 阅卷与作业列表（交换目录在 grading/exchange/）")
+    lab.add_argument("--port", type=int, help="端口（默认 8888 起自动选择）")
+    lab.add_argument("--token", help="访问令牌（默认由 Jupyter 生成）")
+    lab.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
+    lab.set_defaults(func=cmd_lab)
+
+
+def cmd_results_build(args) -> int:
+    from . import grading, paths, results
+
+    root = Path(args.grading) if args.grading else paths.GRADING
+    manifest_map = results.manifests(root)
+    if not manifest_map:
+        raise UserError(f"{root / 'manifests'} 中没有清单：先组卷（shequ paper build）或运行 shequ demo。")
+    roster = results.load_roster(args.roster)
+    if roster is None:
+        raise UserError(f"找不到花名册 {args.roster or paths.DATASETS / 'staff.csv'}。")
+    db = args.db or (f"sqlite:///{root / 'gradebook.db'}" if args.grading else grading.db_url())
+    out = Path(args.out) if args.out else paths.BUILD / "results"
+    try:
+        table, files = results.rebuild(db, roster, manifest_map, root / "autograded", out)
+    except Exception as e:  # a missing or foreign gradebook: say so, no traceback
+        raise UserError(f"无法读取成绩库 {db}：{type(e).__name__}: {e}") from None
+    if table.empty:
+        raise UserError("成绩库中没有与清单对应的成绩：先评分（shequ grade 或 shequ demo）。")
+    print(f"结果表 {len(table)} 行（{table['worker_id'].nunique()} 人，{table['assessment'].nunique()} 个测评）：")
+    for f in files.values():
+        print(f"  {f}")
+    return 0
+
+
+def _results(sub) -> None:
+    r = sub.add_parser("results", help="结果表").add_subparsers(dest="cmd", metavar="子命令")
+    b = r.add_parser("build", help="从 nbgrader 成绩库重建结果表：CSV（带 BOM 的中文表头版另存）、parquet、xlsx")
+    b.add_argument("--db", help="成绩库地址（默认 grading/gradebook.db 或 SHEQU_DB_URL）")
+    b.add_argument("--grading", help="nbgrader 课程目录（清单与 autograded/；默认 grading/）")
+    b.add_argument("--roster", help="花名册 CSV（默认 datasets/staff.csv）")
+    b.add_argument("--out", help="输出目录（默认 build/results/）")
+    b.set_defaults(func=cmd_results_build)
+
+
+GROUPS = [_data, _bank, _paper, _demo, _report, _site, _feedback, _course, _roster, _submissions, _grade, _lab, _results]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -182,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `shequ … | head` closed the pipe: not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -64,29 +64,37 @@ def run(paper_name: str = "basics", workers: int | None = None,
         rows = rows[:workers]
     step.sub(f"题库 {len(items)} 题；{len(rows)} 名社区工作者；{len(rounds)} 轮测评")
 
-    step("组卷并用 nbgrader 生成、发布作业")
+    step("组卷（A/B 卷）并用 nbgrader 生成、发布作业")
     reset_course()
-    manifests = {}
+    by_round: list[list[dict]] = []
     for r in rounds:
-        for m in paper.build(paper_name, r, bank_items=items):
-            manifests[m["assignment"]] = m
+        forms = paper.build(paper_name, r, bank_items=items)
+        by_round.append(forms)
+        for m in forms:
             grading.generate(m["assignment"])
             grading.release(m["assignment"])
-            step.sub(f"{m['assignment']}：{len(m['cells'])} 题，满分 {m['max_score']:g}")
+            step.sub(f"{m['assignment']}（{m['form']}卷）：{len(m['cells'])} 题，满分 {m['max_score']:g}")
+    manifests = {m["assignment"]: m for forms in by_round for m in forms}
 
     step("模拟各轮作答并提交（合成数据）")
     grading.sync_students(rows)
     cohort = simulate.make_cohort(rows, skills, seed=seed)
+    form_of = paper.assign_forms(rows, len(by_round[0]))
     intended = []
-    for k, (name, m) in enumerate(manifests.items()):
-        released = nbformat.read(str(grading.course_root() / "release" / name / f"{name}.ipynb"), 4)
-        date = m["date"] or "2026-01-01"
-        taken = simulate.take_paper(cohort, m, k, rows)
-        for wid, ans in taken.items():
-            grading.submit(name, wid, simulate.fill_notebook(released, ans), f"{date} 10:00:00.000000 UTC")
-            intended += [{"worker_id": wid, "assessment": name, "cell": q, "answer": a, "intended": s}
-                         for q, (a, s) in ans.items()]
-        step.sub(f"{name}：{len(taken)} 人参加，{len(rows) - len(taken)} 人缺考")
+    for k, forms in enumerate(by_round):
+        present = 0
+        for f, m in enumerate(forms):
+            name = m["assignment"]
+            released = nbformat.read(str(grading.course_root() / "release" / name / f"{name}.ipynb"), 4)
+            date = m["date"] or "2026-01-01"
+            takers = [w for w in rows if form_of[w["worker_id"]] == f]
+            taken = simulate.take_paper(cohort, m, k, takers)
+            for wid, ans in taken.items():
+                grading.submit(name, wid, simulate.fill_notebook(released, ans), f"{date} 10:00:00.000000 UTC")
+                intended += [{"worker_id": wid, "assessment": name, "cell": q, "answer": a, "intended": s}
+                             for q, (a, s) in ans.items()]
+            present += len(taken)
+        step.sub(f"{forms[0]['round']}：{present} 人参加，{len(rows) - present} 人缺考")
 
     step("评分（客观题不启动内核，直接写入 nbgrader 成绩库）")
     for name in manifests:
@@ -96,13 +104,18 @@ def run(paper_name: str = "basics", workers: int | None = None,
                  + (f"；{len(rep.failed)} 份无法评分：{rep.failed}" if rep.failed else ""))
 
     step("从成绩库提取结果表")
-    table = results.build(grading.db_url(), roster, manifests)
-    res_path = results.save(table)
+    table, files = results.rebuild(grading.db_url(), roster, manifests,
+                                   grading.course_root() / "autograded", paths.BUILD / "results")
+    res_path = files["csv"]
     sim_path = paths.BUILD / "results" / "simulated-answers.csv"
     pd.DataFrame(intended).to_csv(sim_path, index=False, encoding="utf-8", lineterminator="\n")
     step.sub(f"{len(table)} 行 → {res_path.relative_to(paths.ROOT)}")
 
-    step("生成报告")
+    step("生成成绩反馈（最近一轮）与报告")
+    from . import feedback
+    for m in by_round[-1]:
+        fb = feedback.generate(m["assignment"])
+        step.sub(f"{m['assignment']}：{len(fb['offline']) + len(fb['written'])} 份反馈 → grading/feedback-offline/")
     from . import report
     index = report.render(table, roster)
 

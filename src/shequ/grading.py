@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbgrader.preprocessors import ClearSolutions, Execute
+from nbgrader.preprocessors import ClearSolutions, Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
 from . import paths
@@ -196,6 +196,54 @@ def course_root() -> Path:
     return paths.GRADING
 
 
+class HideNotebookFiles(NbGraderPreprocessor):
+    """Before the kernel starts: the notebook files beside it (which hold the restored hidden
+    tests) become owner-only, so a kernel running as another user cannot read them."""
+
+    def preprocess(self, nb, resources):
+        folder = resources.get("metadata", {}).get("path")
+        if folder and os.path.isdir(folder):
+            for p in Path(folder).glob("*.ipynb"):
+                os.chmod(p, 0o600)
+        return nb, resources
+
+
+def student_option(worker_id: str) -> str:
+    """`--student=…` for nbgrader's command line. A purely numeric id is quoted
+    (`--student='"12345"'`) so that it stays a string whatever the traitlets version (older
+    ones read it as a number; traitlets 5 keeps it a string either way, with a deprecation
+    warning for the quotes)."""
+    return f'--student="{worker_id}"' if worker_id.isdigit() else f"--student={worker_id}"
+
+
+def lab_command(project_root: Path | None = None, course: Path | None = None, port: int | None = None,
+                token: str | None = None, browser: bool = True, extra: list[str] | None = None):
+    """(argv, cwd, env) of JupyterLab for the trainer and workers on one machine.
+
+    cwd is the course folder, so the formgrader reads grading/nbgrader_config.py; the assignment
+    list loads its config from the notebook root and JUPYTER_CONFIG_PATH, so the course folder is
+    put on JUPYTER_CONFIG_PATH too (it then uses grading/exchange/)."""
+    project_root = Path(project_root or paths.ROOT)
+    course = Path(course or course_root())
+    (course / "exchange").mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={project_root}"]
+    if port:
+        argv.append(f"--ServerApp.port={port}")
+    if token is not None:
+        argv.append(f"--IdentityProvider.token={token}")
+    if not browser:
+        argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # Jupyter refuses to run as root without it (CI, containers)
+    argv += list(extra or [])
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(course), *filter(None, [env.get("JUPYTER_CONFIG_PATH")])])
+    env["SHEQU_GRADING"] = str(course)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return argv, course, env
+
+
 def nbgrader(*args: str, check_rc: bool = True, quiet: bool = True) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course folder (its nbgrader_config.py applies)."""
     cmd = [sys.executable, "-m", "nbgrader", *args]
@@ -223,6 +271,18 @@ def generate(assignment: str) -> None:
     nbgrader("generate_assignment", assignment, "--force")
 
 
+def generate_many(assignments: list[str], release: bool = False) -> None:
+    """generate_assignment (and release_assignment) for many assignments in one nbgrader process."""
+    if not assignments:
+        return
+    ensure_course_dirs()
+    cmd = [sys.executable, "-m", "shequ.gradeops", "batch", *assignments] + (["--release"] if release else [])
+    r = subprocess.run(cmd, cwd=course_root(), capture_output=True, text=True,
+                       env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    if r.returncode != 0 or "Exception while loading config" in r.stderr:
+        raise GradingError(f"生成作业失败：\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+
+
 def release(assignment: str) -> None:
     """Release to the exchange (what workers see in the assignment list)."""
     ensure_course_dirs()
@@ -240,7 +300,20 @@ def sync_students(rows: list[dict[str, str]]) -> None:
 
 
 def db_url() -> str:
-    return os.environ.get("SHEQU_DB_URL") or f"sqlite:///{course_root() / 'gradebook.db'}"
+    """The gradebook: SHEQU_DB_URL (e.g. postgresql://user:pw@host/db) or SQLite beside the course."""
+    return normalise_db_url(os.environ.get("SHEQU_DB_URL") or f"sqlite:///{course_root() / 'gradebook.db'}")
+
+
+def normalise_db_url(url: str) -> str:
+    """`postgresql://…` names a driver: SQLAlchemy 2.1 picks psycopg 3 by default, the project
+    installs psycopg2 (psycopg2-binary). Pick the one that is installed."""
+    if url.startswith(("postgresql://", "postgres://")):
+        import importlib.util
+
+        rest = url.split("://", 1)[1]
+        driver = "psycopg" if importlib.util.find_spec("psycopg") else "psycopg2"
+        return f"postgresql+{driver}://{rest}"
+    return url
 
 
 def student_patterns(jobs: int) -> list[str]:

@@ -47,6 +47,7 @@ class Blueprint:
     rounds: list[dict[str, str]] = field(default_factory=list)
     scoring: str | None = None
     source: str = ""
+    forms: int = 1
 
 
 def load_blueprint(name: str, papers_dir: Path | None = None) -> Blueprint:
@@ -64,7 +65,8 @@ def load_blueprint(name: str, papers_dir: Path | None = None) -> Blueprint:
             name=name, title=d["title"], sections=sections, grid=d.get("blueprint") or {},
             target_facility=d.get("target_facility"), time_limit=int(d.get("time_limit_minutes", 60)),
             pass_mark=float(d.get("pass_mark", 60)), seed=int(d.get("seed", 1)),
-            rounds=d.get("rounds") or [], scoring=d.get("scoring"), source=str(path))
+            rounds=d.get("rounds") or [], scoring=d.get("scoring"), source=str(path),
+            forms=int(d.get("forms", 1)))
     except (KeyError, TypeError, ValueError) as e:
         raise PaperError(f"{path}: 蓝图缺少或写错字段：{e}。参照 exams/papers/ 中的示例。") from None
 
@@ -173,13 +175,14 @@ def _display_key(it: Item, perm: str) -> Any:
     return it.answer
 
 
-def build(name: str, round_label: str | None = None, forms: int = 1,
+def build(name: str, round_label: str | None = None, forms: int | None = None,
           bank_items: list[Item] | None = None, out_root: Path | None = None,
           papers_dir: Path | None = None) -> list[dict]:
     """Write the nbgrader source notebook and manifest of every form; returns manifests."""
     bp = load_blueprint(name, papers_dir)
     items = bank_items if bank_items is not None else bankmod.load_ok()
     chosen = select(bp, items)
+    forms = forms or bp.forms
     out_root = out_root or paths.GRADING
     date = next((r.get("date", "") for r in bp.rounds if r.get("label") == round_label), "")
     manifests = []
@@ -191,12 +194,18 @@ def build(name: str, round_label: str | None = None, forms: int = 1,
         cells = []
         for q, (it, perm, sec_points) in enumerate(layout, start=1):
             pts = float(sec_points if sec_points is not None else it.points)
-            cells.append({
+            cell = {
                 "cell": f"q{q:02d}", "item": it.id, "type": it.type, "points": pts,
                 "skills": it.skills, "level": it.level, "facility": it.facility,
                 "perm": perm, "key": _display_key(it, perm),
                 "scoring": bp.scoring or it.scoring,
-            })
+                # for feedback and the grader's view only: the manifest is never released
+                "explanation": it.explanation, "source": it.source, "stem": it.stem,
+                "options": [it.options[orig] for orig in perm],
+            }
+            if it.type == "简答":
+                cell.update(answer=it.answer, rubric=it.rubric)
+            cells.append(cell)
         manifest = {
             "assignment": aname, "kind": "exam", "paper": name, "title": bp.title,
             "round": round_label or "", "date": date, "form": FORM_NAMES[f],
@@ -210,6 +219,19 @@ def build(name: str, round_label: str | None = None, forms: int = 1,
         write_manifest(manifest, out_root)
         manifests.append(manifest)
     return manifests
+
+
+def assign_forms(workers: list[dict], forms: int) -> dict[str, int]:
+    """Reproducible form per worker: alternating A, B, … within each 社区 by worker id,
+    so neighbours at one table hold different forms and every 社区 gets a balanced mix."""
+    out: dict[str, int] = {}
+    by_com: dict[str, list[str]] = {}
+    for w in workers:
+        by_com.setdefault(w["community"], []).append(w["worker_id"])
+    for ids in by_com.values():
+        for k, wid in enumerate(sorted(ids)):
+            out[wid] = k % forms
+    return out
 
 
 def write_manifest(manifest: dict, out_root: Path | None = None) -> Path:
@@ -282,9 +304,10 @@ def notebook(bp: Blueprint, manifest: dict, items: dict[str, Item]) -> nbformat.
         "shequ": {"kind": "exam", "paper": manifest["paper"], "form": manifest["form"]},
     }
     form = f"（{manifest['form']}卷）" if manifest["forms"] > 1 else ""
+    pass_score = manifest["max_score"] * bp.pass_mark / 100
     header = (f"# {bp.title}{form}\n\n"
               f"考试时间 {bp.time_limit} 分钟，满分 {manifest['max_score']:g} 分，"
-              f"{bp.pass_mark:g} 分及格。共 {len(manifest['cells'])} 题。\n\n{HOW_TO}")
+              f"{pass_score:g} 分（{bp.pass_mark:g}%）及格。共 {len(manifest['cells'])} 题。\n\n{HOW_TO}")
     cells = [_md(header, "header", _nbg("header", locked=True))]
     for c in manifest["cells"]:
         q = int(c["cell"][1:])

@@ -1,103 +1,421 @@
-"""HTML report for coordinators: build/report/index.html with charts by 街道 and 社区,
-plus the analytics notebooks executed with papermill and rendered without code."""
+"""HTML report for coordinators, in build/report/:
+
+- index.html — district summary with links (no names, no worker ids);
+- overview.html — analytics/overview.ipynb (district);
+- item-analysis.html — analytics/item-analysis.ipynb (questions and papers);
+- streets/street-<code>.html — analytics/street-report.ipynb once per 街道 (names: give
+  each one to that 街道 only);
+- workbook.xlsx — every district view, one sheet each (Chinese headers).
+
+Notebooks are parameterised with papermill and rendered to HTML without code. Two
+kernels share the notebook jobs (overview, every street report, item analysis) from one
+queue; a kernel stays up between jobs, so the imports and the loaded table are paid once
+per kernel, not once per 街道. Meanwhile a forked process computes the index page and the
+workbook (and hands its item analysis to the item-analysis notebook). Scratch files (the
+table the kernels read, executed notebooks) go to build/report-work/, not into the
+report folder that is handed out.
+"""
 from __future__ import annotations
 
+import copy
 import html
+import json
+import shutil
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from . import analytics, charts, paths, results
+from . import analytics, charts, itemstats, paths, results
 
 FONT_STACK = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CSS = f"""
-body {{ font-family: {FONT_STACK}; margin: 2em auto; max-width: 1100px; color: #222; line-height: 1.6; }}
+body {{ font-family: {FONT_STACK}; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222; line-height: 1.6; }}
 h1 {{ border-bottom: 3px solid #2b6cb0; padding-bottom: .3em; }}
 h2 {{ margin-top: 2em; color: #2b6cb0; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 14px; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: right; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
 th {{ background: #edf2f7; }}
 td:first-child, th:first-child {{ text-align: left; }}
+.scroll {{ max-width: 100%; overflow-x: auto; }}
+table.data td.num, table.data th.num {{ text-align: right; white-space: nowrap; }}
+table.data td.txt, table.data th.txt {{ text-align: left; white-space: nowrap; }}
+table.data td.long {{ white-space: normal; min-width: 22em; }}
+table.heat td {{ text-align: center; min-width: 2.6em; }}
+table.heat caption {{ font-weight: bold; text-align: left; padding: .3em 0; }}
+.heat-legend {{ font-size: 12px; color: #555; }}
+.heat-legend span {{ display: inline-block; padding: 0 .6em; margin: 0 .2em; color: #222; }}
 img {{ max-width: 100%; border: 1px solid #eee; }}
 .note {{ color: #666; font-size: 13px; }}
-nav a {{ margin-right: 1.5em; }}
+nav a, .links a {{ margin-right: 1.2em; }}
+.privacy {{ background: #fff5f5; border-left: 4px solid #c53030; padding: .4em .8em; }}
+.jp-OutputArea-output pre, pre {{ white-space: pre-wrap; }}
 """
-NOTEBOOKS = [("overview", "区级总览")]
+NOTEBOOKS = [("overview", "区级总览"), ("item-analysis", "题目分析")]
+WORKBOOK = "workbook.xlsx"
+KERNEL = "python3"
 
 
-def page(title: str, body: str) -> str:
+def page(title: str, body: str, back: str | None = None) -> str:
+    nav = f'<p class="links"><a href="{back}">← 返回报告首页</a></p>' if back else ""
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
-            f"<body>{body}</body></html>\n")
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="icon" href="data:,"><title>{html.escape(title)}</title><style>{CSS}</style></head>'
+            f"<body>{nav}{body}{nav}</body></html>\n")
 
 
 def table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, na_rep="—", border=0, escape=True, float_format=lambda x: f"{x:.1f}")
+    return str(charts.table(df))
 
 
-def render(df: pd.DataFrame, roster: pd.DataFrame, out_dir: Path | None = None,
-           notebooks: bool = True) -> Path:
-    """Write index.html (+ charts, exports, rendered notebooks) and return its path."""
+def work_dir(out: Path) -> Path:
+    """Scratch folder beside the report (the results table the notebooks read, executed
+    notebooks): kept out of the report folder, which is meant to be handed out."""
+    return out.parent / f"{out.name}-work"
+
+
+def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None = None,
+           notebooks: bool = True, streets: list[str] | None = None, jobs: int = 2,
+           timings: dict | None = None) -> Path:
+    """Write the report (index.html, charts, workbook and, with `notebooks`, every rendered
+    notebook) and return the path of index.html. `streets` limits the street reports
+    rendered (default: all)."""
+    t0 = time.monotonic()
+    tm = timings if timings is not None else {}
     out = out_dir or paths.BUILD / "report"
+    work = work_dir(out)
     img = out / "img"
-    img.mkdir(parents=True, exist_ok=True)
-    rounds = sorted(df["round"].unique())
-    last = rounds[-1]
-    files = {
-        "street_rounds": charts.street_rounds(df, img / "street-rounds.png"),
-        "community": charts.community_bars(df, last, img / "community-latest.png"),
-        "heatmap": charts.skill_heatmap(analytics.skill_matrix(df, "street", last),
-                                        f"各街道分技能得分率（{last}）", img / "street-skill.png"),
-        "progress": charts.skill_progress(analytics.skill_progress(df), img / "skill-progress.png"),
-    }
-    csv_path = results.export_csv_excel(df.drop(columns=["worker_id"]), out / "results-excel.csv")
-    part = analytics.participation(df, roster, "street")
-    summ = analytics.group_summary(df, "street")
-    links = ""
+    for d in (img, out / "streets"):
+        shutil.rmtree(d, ignore_errors=True)   # nothing stale from an earlier run
+        d.mkdir(parents=True, exist_ok=True)
+    # the first report put row-level results here; they belong in build/results/ only
+    (out / "results-excel.csv").unlink(missing_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    df = df if _is_categorised(df) else results.categorise(df.copy())
+    all_streets = sorted(map(str, df["street"].unique()))
+    slugs = analytics.street_slugs(all_streets, roster)
+    chosen = all_streets if streets is None else [s for s in all_streets if s in set(streets)]
+
+    jobs_list = []
+    analysis_path = work / "analysis.pkl"
+    analysis_path.unlink(missing_ok=True)
     if notebooks:
-        for name, title in NOTEBOOKS:
-            render_notebook(name, out)
-            links += f'<a href="{name}.html">{title}</a>'
-    body = f"""
-<h1>明湖区社区工作者技能测评报告</h1>
-<p class="note">全部数据为合成数据（演示用），不对应任何真实人员。区级报告不显示个人信息；
-人数少于 {analytics.MIN_N} 人的组不显示平均分（“—”）。得分率 = 得分 / 满分。</p>
-<nav>{links}<a href="{csv_path.name}">结果表（Excel 可直接打开的 CSV）</a></nav>
-<h2>各街道各轮平均得分率</h2>
-<img src="img/{files['street_rounds'].name}" alt="各街道各轮平均得分率柱状图">
-{table_html(summ.rename(columns={"street": "街道", "round": "轮次"}))}
-<h2>参加情况</h2>
-{table_html(part.rename(columns={"street": "街道", "round": "轮次"}))}
-<h2>各社区最近一轮平均得分率（{html.escape(last)}）</h2>
-<img src="img/{files['community'].name}" alt="各社区平均得分率条形图">
-<h2>街道 × 技能</h2>
-<img src="img/{files['heatmap'].name}" alt="街道与技能得分率热力图">
-<h2>各技能各轮进步情况</h2>
-<img src="img/{files['progress'].name}" alt="各技能各轮得分率折线图">
-"""
+        data = results.save_feather(df, work / "results.feather")
+        roster_path = work / "roster.csv"
+        roster_path.unlink(missing_ok=True)
+        if roster is not None:
+            roster.to_csv(roster_path, index=False)
+        tm["write_data"] = time.monotonic() - t0
+        # the item analysis runs last: by then the index process has saved its analysis
+        jobs_list = [("overview", {"results_path": str(data), "roster_path": str(roster_path)},
+                      out / "overview.html", "区级总览")]
+        jobs_list += [("street-report", {"results_path": str(data), "roster_path": str(roster_path), "street": s},
+                       out / "streets" / f"{slugs[s]}.html", f"街道报告：{s}") for s in chosen]
+        jobs_list += [("item-analysis", {"results_path": str(data), "analysis_path": str(analysis_path)},
+                       out / "item-analysis.html", "题目分析")]
+
+    # The index page and workbook are computed in a forked process while the notebooks run:
+    # a thread here would hold the GIL the notebook clients need to talk to their kernels.
+    index_job = _IndexJob(df, roster, out, img, slugs, chosen, notebooks, work,
+                          analysis_path if jobs_list else None)
+    index_job.start()
+    try:
+        if jobs_list:
+            run_notebooks(jobs_list, work, jobs, tm, ready={"item-analysis": index_job.wait_analysis})
+            tm["notebooks"] = time.monotonic() - t0
+        body = index_job.result(tm)
+    finally:
+        index_job.stop()
     index = out / "index.html"
     index.write_text(page("明湖区社区工作者技能测评报告", body), encoding="utf-8")
+    tm["total"] = time.monotonic() - t0
     return index
 
 
+class _IndexJob:
+    """`_index_body` in a forked child process (Linux), else in this thread when asked for
+    its result. The child saves the item analysis for the notebook kernel as soon as it has it."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.proc = None
+        self.work = args[7]
+
+    def start(self):
+        import multiprocessing as mp
+
+        # fork only a single-threaded process (a fork of a threaded one can deadlock);
+        # otherwise the page is computed in this process when its result is asked for
+        if "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
+            return
+        ctx = mp.get_context("fork")
+        self.ready = ctx.Event()
+        self.proc = ctx.Process(target=self._child, daemon=True)
+        self.proc.start()
+
+    def _child(self):
+        import traceback
+
+        out_file = self.work / "index-body.json"
+        try:
+            tm: dict = {}
+            body = _index_body(*self.args[:7], tm=tm, analysis_to=self.args[8], analysis_ready=self.ready)
+            out_file.write_text(json.dumps({"body": body, "timings": tm}, ensure_ascii=False), encoding="utf-8")
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            out_file.write_text(json.dumps({"error": traceback.format_exc()}), encoding="utf-8")
+            self.ready.set()
+            raise SystemExit(1)
+
+    def wait_analysis(self) -> None:
+        """Block until the analysis is saved (or the child is gone)."""
+        if self.proc is None:
+            return
+        while not self.ready.wait(0.5):
+            if not self.proc.is_alive():
+                return
+
+    def result(self, tm: dict) -> str:
+        t = time.monotonic()
+        if self.proc is None:
+            c = time.thread_time()
+            body = _index_body(*self.args[:7], tm=tm, analysis_to=None, analysis_ready=None)
+            tm["index_and_workbook_cpu"] = time.thread_time() - c
+            return body
+        self.proc.join()
+        out_file = self.work / "index-body.json"
+        data = json.loads(out_file.read_text(encoding="utf-8")) if out_file.exists() else {}
+        out_file.unlink(missing_ok=True)
+        if "body" not in data:
+            raise RuntimeError("生成报告首页失败：\n" + data.get("error", f"子进程退出码 {self.proc.exitcode}"))
+        tm.update(data["timings"])
+        tm["index_wait"] = time.monotonic() - t
+        return data["body"]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+
+
+def _is_categorised(df: pd.DataFrame) -> bool:
+    return all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in results.CATEGORICAL if c in df.columns)
+
+
+def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str], notebooks: bool,
+                tm: dict | None = None, analysis_to: Path | None = None, analysis_ready=None) -> str:
+    tm = tm if tm is not None else {}
+    c0 = time.thread_time()
+
+    def lap(key):
+        nonlocal c0
+        tm[key] = time.thread_time() - c0
+        c0 = time.thread_time()
+    names = charts.skill_names()
+    ana = itemstats.analyse(df, itemstats.info_for(df))
+    if analysis_to is not None:
+        itemstats.save_analysis(ana, df, analysis_to)
+    if analysis_ready is not None:
+        analysis_ready.set()
+    lap("cpu_item_analysis")
+    rounds = analytics.round_order(df)
+    first, last = rounds[0], rounds[-1]
+    files = {
+        "street_rounds": charts.street_rounds(df, img / "street-rounds.png"),
+        "progress": charts.skill_progress(analytics.skill_progress(df), img / "skill-progress.png"),
+        "hist": charts.score_hist(df, img / "score-hist.png"),
+    }
+    lap("cpu_index_charts")
+    views = analytics.views(df, roster, ana, names)
+    lap("cpu_views")
+    results.write_xlsx({"说明": analytics.DEFINITIONS, **views}, out / WORKBOOK)
+    lap("cpu_xlsx")
+    summ = analytics.group_summary(df, "street")
+    counts = analytics.retraining_counts(df)
+    latest = summ[summ["round"] == last].set_index("street")
+    part = analytics.participation(df, roster, "street")
+    part = part[part["round"] == last].set_index("street")
+    winfo = analytics.worker_info(df)
+    comm_count = winfo.groupby(winfo["street"].astype(str))["community"].nunique()
+    rows = []
+    for s in sorted(slugs):
+        n_comm = int(comm_count.get(s, 0))
+        link = f'<a href="streets/{slugs[s]}.html">{html.escape(s)}</a>' if notebooks and s in chosen else html.escape(s)
+        m = latest["mean"].get(s)
+        rows.append(f"<tr><td>{link}</td><td>{n_comm}</td><td>{int(part['took'].get(s, 0))}/"
+                    f"{int(part['roster_n'].get(s, 0))}</td>"
+                    f"<td>{'—' if m is None or pd.isna(m) else f'{m:.1f}'}（n={int(latest['n'].get(s, 0))}）</td>"
+                    f"<td>{int(counts['需再培训人数'].get(s, 0)) if '需再培训人数' in counts else 0}</td>"
+                    f"<td>{int(counts['需再培训或关注人数'].get(s, 0)) if '需再培训或关注人数' in counts else 0}</td></tr>")
+    street_table = ("<table class='data'><thead><tr><th>街道（点击打开街道报告）</th><th>社区数</th>"
+                    f"<th>{html.escape(last)} 参加/应参加</th><th>{html.escape(last)} 平均得分率（n）</th>"
+                    "<th>需再培训人数</th><th>需再培训或建议关注人数</th></tr></thead><tbody>"
+                    + "".join(rows) + "</tbody></table>")
+    papers = itemstats.labelled(ana.papers, itemstats.PAPER_LABELS)
+    n_bad = int((ana.bank["severity"] == "应复查").sum()) if not ana.bank.empty else 0
+    links = ""
+    if notebooks:
+        links = "".join(f'<a href="{name}.html">{title}</a>' for name, title in NOTEBOOKS)
+    links += f'<a href="{WORKBOOK}">Excel 工作簿（每个视图一张表）</a>'
+    heat = charts.heat_table(analytics.skill_matrix(df, "street", last), f"街道 × 技能得分率（{last}）",
+                             n=analytics.group_sizes(df, "street", last), names=names, index_label="街道")
+    lap("cpu_index_rest")
+    tm["index_cpu"] = sum(v for k, v in tm.items() if k.startswith("cpu_"))
+    return f"""
+<h1>明湖区社区工作者技能测评报告</h1>
+<p class="note">全部数据为合成数据（演示用），不对应任何真实人员。本页与“区级总览”“题目分析”、Excel 工作簿均为区级视图，
+不显示姓名或工号；人数少于 {analytics.MIN_N} 人的组不显示数值（“—”）、不排名。得分率 = 得分 / 满分（%）；
+每个平均数都附人数 n 和 95% 区间。</p>
+<nav class="links">{links}</nav>
+<h2>全区各轮</h2>
+{table_html(analytics.label(analytics.district_summary(df)))}
+<h2>街道报告</h2>
+<p class="privacy">街道报告含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
+{street_table}
+<h2>各街道各轮平均得分率</h2>
+<img src="img/{files['street_rounds'].name}" alt="各街道各轮平均得分率柱状图">
+{table_html(analytics.wide(summ, ["street"], "mean", rounds, digits=1))}
+<h2>得分分布</h2>
+<img src="img/{files['hist'].name}" alt="各轮得分分布">
+<h2>街道 × 技能（{html.escape(last)}）</h2>
+{heat}
+<h2>各技能各轮进步情况（{html.escape(first)} → {html.escape(last)}）</h2>
+<img src="img/{files['progress'].name}" alt="各技能各轮得分率折线图">
+{table_html(analytics.label(analytics.skill_gain(df, first, last), skill_names=names))}
+<h2>试卷与题目质量</h2>
+<p>需要复查的题：<b>{n_bad}</b> 道（详见“题目分析”）。</p>
+{table_html(papers)}
+"""
+
+
+# ---- notebooks -----------------------------------------------------------------------------
+
+def _markdown(text: str) -> str:
+    try:
+        import mistune  # what nbconvert itself uses for markdown
+
+        return mistune.create_markdown(plugins=["table"])(text)
+    except ImportError:  # pragma: no cover
+        from nbconvert.filters.markdown import markdown2html
+
+        return markdown2html(text)
+
+
+def notebook_html(nb) -> str:
+    """The body of an executed notebook for coordinators: markdown and outputs, no code,
+    no stderr. (nbconvert's exporter re-parses every HTML output with BeautifulSoup, which
+    costs seconds on big tables; this keeps outputs as they are.)"""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(f'<div class="md">{_markdown(cell.source)}</div>')
+            continue
+        if cell.cell_type != "code":
+            continue
+        for o in cell.get("outputs", []):
+            kind = o.get("output_type")
+            if kind == "stream":
+                if o.get("name") == "stdout":
+                    parts.append(f'<pre class="out">{html.escape(o.get("text", ""))}</pre>')
+            elif kind in ("display_data", "execute_result"):
+                data = o.get("data", {})
+                if "text/html" in data:
+                    v = data["text/html"]
+                    parts.append(v if isinstance(v, str) else "".join(v))
+                elif "image/png" in data:
+                    png = data["image/png"]
+                    png = (png if isinstance(png, str) else "".join(png)).replace("\n", "").strip()
+                    parts.append(f'<p><img src="data:image/png;base64,{png}" alt="图表"></p>')
+                elif "image/svg+xml" in data:
+                    v = data["image/svg+xml"]
+                    parts.append(v if isinstance(v, str) else "".join(v))
+                elif "text/plain" in data:
+                    parts.append(f'<pre class="out">{html.escape(str(data["text/plain"]))}</pre>')
+            elif kind == "error":
+                raise RuntimeError(f"笔记本执行出错：{o.get('ename')}: {o.get('evalue')}")
+    return "\n".join(parts)
+
+
+def _write_html(nb, target: Path, title: str, back: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page(title, notebook_html(nb), back=back), encoding="utf-8")
+    return target
+
+
 def render_notebook(name: str, out: Path, parameters: dict | None = None,
-                    output_name: str | None = None) -> Path:
-    """Execute analytics/<name>.ipynb with papermill and render it to HTML without code."""
+                    output_name: str | None = None, title: str | None = None) -> Path:
+    """Execute analytics/<name>.ipynb with papermill (its own kernel) and render it to HTML
+    without code."""
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
     out.mkdir(parents=True, exist_ok=True)
-    executed = paths.BUILD / "notebooks" / f"{output_name or name}.ipynb"
+    executed = work_dir(out) / f"{output_name or name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     params = {"results_path": str(results.default_path()), **(parameters or {})}
     pm.execute_notebook(str(paths.ANALYTICS / f"{name}.ipynb"), str(executed), parameters=params,
-                        cwd=str(paths.ANALYTICS), progress_bar=False, kernel_name="python3",
+                        cwd=str(paths.ANALYTICS), progress_bar=False, kernel_name=KERNEL,
                         log_output=False)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), 4))
-    body = body.replace("</head>", f"<style>body {{ font-family: {FONT_STACK}; }}</style></head>", 1)
-    target = out / f"{output_name or name}.html"
-    target.write_text(body, encoding="utf-8")
-    return target
+    nb = nbformat.read(str(executed), 4)
+    return _write_html(nb, out / f"{output_name or name}.html", title or name, back="index.html")
 
+
+def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict | None = None,
+                  ready: dict | None = None) -> list[Path]:
+    """Execute (notebook name, parameters, target html, title) jobs on `kernels` kernels,
+    each pulling the next job from a shared queue. Papermill injects the parameters; nbclient
+    runs every cell, keeping each kernel (and its imports and loaded table) between jobs.
+    `ready[name]`, when given, is called (and blocks) before a job of that notebook starts."""
+    import queue
+
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    templates = {name: load_notebook_node(str(paths.ANALYTICS / f"{name}.ipynb")) for name in {j[0] for j in jobs}}
+    todo: queue.Queue = queue.Queue()
+    for j in jobs:
+        todo.put(j)
+    done: list[Path] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    tm = timings if timings is not None else {}
+
+    def worker():
+        client = None
+        try:
+            while not stop.is_set():
+                try:
+                    name, params, target, title = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if ready and name in ready:
+                    ready[name]()   # its input is still being written
+                t = time.monotonic()
+                nb = parameterize_notebook(copy.deepcopy(templates[name]), params, kernel_name=KERNEL)
+                if client is None:
+                    client = NotebookClient(nb, kernel_name=KERNEL, timeout=1800, shutdown_kernel="immediate",
+                                            resources={"metadata": {"path": str(paths.ANALYTICS)}})
+                else:
+                    client.nb = nb
+                client.execute(cleanup_kc=False)
+                # the executed notebook, for whoever needs to look inside (no validation: fast)
+                (work / f"{target.stem}.ipynb").write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+                back = "../index.html" if target.parent.name == "streets" else "index.html"
+                done.append(_write_html(nb, target, title, back))
+                tm[target.stem] = time.monotonic() - t
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(e)
+            stop.set()
+        finally:
+            if client is not None and client.km is not None:
+                client._cleanup_kernel()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(kernels, len(jobs))))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
+    return done

@@ -8,8 +8,6 @@ residents_faults.csv so lessons and tests can check detection against the truth.
 """
 from __future__ import annotations
 
-import csv
-import io
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -552,17 +550,9 @@ def generate(seed: int = SEED) -> dict[str, list[dict[str, str]]]:
     return tables
 
 
-def _csv(rows: list[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def files(seed: int = SEED) -> dict[str, str]:
     """Every generated file of the residents registry, as {path relative to datasets/: text}."""
-    return {rel: _csv(rows) for rel, rows in generate(seed).items()}
+    return {rel: synth.csv_text(rows) for rel, rows in generate(seed).items()}
 
 
 def write(root: Path | None = None, seed: int = SEED) -> list[Path]:

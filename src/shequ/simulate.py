@@ -177,22 +177,26 @@ def district_results(paper_name: str = "basics", seed: int = 7, workers: int | N
     items = bank.load_ok()
     bp = paper.load_blueprint(paper_name)
     out_root = out_root or paths.BUILD / "sim-grading"
-    manifests = [m for r in bp.rounds for m in paper.build(paper_name, r["label"], bank_items=items,
-                                                          out_root=out_root)]
+    by_round = [paper.build(paper_name, r["label"], bank_items=items, out_root=out_root)
+                for r in bp.rounds]
+    form_of = paper.assign_forms(rows, len(by_round[0]))
     cohort = make_cohort(rows, list(bank.load_skills()), seed=seed)
     info = roster.set_index("worker_id")
     out = []
-    for k, m in enumerate(manifests):
-        cells = {c["cell"]: c for c in m["cells"]}
-        for wid, ans in take_paper(cohort, m, k, rows).items():
-            w = info.loc[wid]
-            for q, (typed, _) in ans.items():
-                c = cells[q]
-                out.append({"worker_id": wid, "assessment": m["assignment"], "kind": "exam",
-                            "paper": m["paper"], "round": m["round"], "date": m["date"],
-                            "form": m["form"], "cell": q, "item": c["item"], "type": c["type"],
-                            "level": c["level"], "skills": ";".join(c["skills"]),
-                            "score": check(q, typed, c["type"], c["key"], c["points"], c["scoring"]),
-                            "max_score": c["points"], "street": w["street"],
-                            "community": w["community"], "role": w["role"]})
+    for k, forms in enumerate(by_round):
+        for f, m in enumerate(forms):
+            cells = {c["cell"]: c for c in m["cells"]}
+            takers = [w for w in rows if form_of[w["worker_id"]] == f]
+            for wid, ans in take_paper(cohort, m, k, takers).items():
+                w = info.loc[wid]
+                for q, (typed, _) in ans.items():
+                    c = cells[q]
+                    out.append({"worker_id": wid, "assessment": m["assignment"], "kind": "exam",
+                                "paper": m["paper"], "round": m["round"], "date": m["date"],
+                                "form": m["form"], "cell": q, "item": c["item"], "type": c["type"],
+                                "level": c["level"], "skills": ";".join(c["skills"]),
+                                "score": check(q, typed, c["type"], c["key"], c["points"], c["scoring"]),
+                                "answer": typed, "perm": c["perm"],
+                                "max_score": c["points"], "street": w["street"],
+                                "community": w["community"], "role": w["role"]})
     return pd.DataFrame(out), cohort

@@ -89,7 +89,8 @@ def staff(seed: int = SEED) -> list[dict[str, str]]:
     return rows
 
 
-def _csv(rows: list[dict[str, str]]) -> str:
+def csv_text(rows: list[dict[str, str]]) -> str:
+    """Rows as CSV text with \\n line ends (byte-stable across platforms)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
@@ -106,11 +107,11 @@ def district_files(seed: int = SEED) -> dict[str, str]:
             streets.append({"street_code": com.street_code, "street": com.street_name,
                             "district_code": DISTRICT_CODE, "district": DISTRICT_NAME})
     return {
-        "district/streets.csv": _csv(streets),
-        "district/communities.csv": _csv([
+        "district/streets.csv": csv_text(streets),
+        "district/communities.csv": csv_text([
             {"community_code": c.community_code, "community": c.community_name,
              "street_code": c.street_code, "street": c.street_name} for c in coms]),
-        "staff.csv": _csv(staff(seed)),
+        "staff.csv": csv_text(staff(seed)),
     }
 
 

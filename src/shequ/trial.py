@@ -1,0 +1,64 @@
+"""A scratch course for grading trials (differential test, benchmark): one exam form,
+varied simulated submissions, and the stock and kernel-free ways of grading them."""
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from . import bank, fastgrade, grading, paper, paths, results, simulate
+
+
+def varied_answers(manifest: dict, rng: random.Random, p_right: float = 0.6) -> dict:
+    """Every answer style the simulation knows, right and wrong, plus blanks."""
+    return {c["cell"]: simulate.answer_item(c, rng.random() < p_right, rng)
+            for c in manifest["cells"] if c["type"] != "简答"}
+
+
+def setup(root: Path, paper_name: str, round_label: str, n: int, seed: int = 5):
+    """Build one form in a fresh course folder `root` and submit n varied answers.
+    Returns (manifest, roster rows). Callers point paths.GRADING at root first."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
+    (m,) = paper.build(paper_name, round_label, forms=1, bank_items=bank.load_ok())
+    grading.generate(m["assignment"])
+    staff = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
+    # more submissions than staff: synthetic extra workers in real 社区
+    rows = [dict(r, worker_id=f"t{k:04d}") for k, r in
+            enumerate(staff.to_dict("records") * (n // len(staff) + 1))][:n]
+    grading.sync_students(rows)
+    released = nbformat.read(str(root / "release" / m["assignment"] / f"{m['assignment']}.ipynb"), 4)
+    rng = random.Random(seed)
+    for r in rows:
+        grading.submit(m["assignment"], r["worker_id"], simulate.fill_notebook(released, varied_answers(m, rng)),
+                       "2026-09-15 10:00:00 UTC")
+    return m, rows
+
+
+def grade_stock(assignment: str, jobs: int = 2) -> None:
+    """Stock nbgrader: with no manifest for LiteralGrader to find, every notebook and its
+    hidden tests are executed in a kernel, exactly as without shequ."""
+    procs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+                               f"--student={pat}", "--LiteralGrader.manifest_dir=", "--log-level=ERROR"],
+                              cwd=grading.course_root(), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+             for pat in grading.student_patterns(jobs)]
+    errors = [out[-2000:] for p in procs for out, _ in [p.communicate()] if p.returncode != 0]
+    if errors:
+        raise grading.GradingError("\n".join(errors))
+
+
+def grade_kernel_free(assignment: str) -> fastgrade.Report:
+    return fastgrade.grade_exam(assignment)
+
+
+def scores(manifest: dict, rows: list[dict]) -> pd.Series:
+    """Gradebook scores indexed by (worker, cell)."""
+    roster = pd.DataFrame(rows)
+    df = results.build(grading.db_url(), roster, {manifest["assignment"]: manifest})
+    return df.set_index(["worker_id", "cell"])["score"]
