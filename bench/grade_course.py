@@ -6,7 +6,7 @@ reference solution, the blank release and the plausible wrong solutions, cycled)
 all with each job count, repeated and interleaved (1, 2, 4, 1, 2, 4 …), and prints per-submission
 time, medians and speed-ups side by side; checks that every run gives the same scores.
 
-    python bench/grade_course.py [--submissions 24] [--repeat 3] [--jobs 1 2 4]
+    python bench/grade_course.py [--submissions 40] [--repeat 3] [--jobs 1 2 4]
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def submissions_for(root: Path, names: list[str]) -> list[tuple[str, object]]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--submissions", type=int, default=24)
+    ap.add_argument("--submissions", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--timeout", type=int, default=120)

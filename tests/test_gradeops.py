@@ -86,7 +86,8 @@ def graded(tmp_path_factory):
     probe = honest(root)  # an honest worker who also prints what the grading kernel can see
     probe.cells.insert(2, nbformat.v4.new_code_cell(
         "import os, json\nprint('ENV=' + json.dumps(sorted(k for k in os.environ if k.startswith(('SHEQU', 'PG')))))\n"
-        "print('CWD=' + os.getcwd())\nprint('FILES=' + json.dumps(sorted(os.listdir('.'))))"))
+        "print('CWD=' + os.getcwd())\nprint('FILES=' + json.dumps(sorted(os.listdir('.'))))\n"
+        "print('UID=' + str(os.getuid()))"))
     put(root, "w0200", probe)
     second = gradeops.grade(A, jobs=2, timeout=TIMEOUT, out=lambda *a, **k: None)
     yield {"root": root, "first": first, "second": second, "before": before}
@@ -244,6 +245,13 @@ def test_the_grading_kernel_gets_neither_the_database_url_nor_the_course_paths(g
     assert str(root) not in cwd and str(paths.ROOT) not in cwd
     files = json.loads(re.search(r"FILES=(.*)", text).group(1))
     assert set(files) <= {"ic-id-sample.csv", f"{A}.ipynb", "timestamp.txt"}, files
+    uid = int(re.search(r"UID=(\d+)", text).group(1))
+    protection = " ".join(graded["second"].protection)
+    assert protection.startswith("沙箱")
+    if "无特权用户 uid" in protection:  # root, and the Python environment is readable by others
+        assert uid != 0 and uid != os.geteuid()
+    else:
+        assert uid == os.geteuid()
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(graded):

@@ -358,7 +358,7 @@ def cmd_submissions_import(args) -> int:
 
     try:
         rep = submissions.import_(args.assignment, Path(args.path))
-    except submissions.ImportError_ as e:
+    except submissions.SubmissionError as e:
         raise UserError(str(e)) from None
     print(f"已导入 {len(rep.imported)} 份作答到 grading/submitted/<工号>/{args.assignment}/。")
     for title, items in (("有较新版本，旧版本已另存", rep.superseded), ("工号不在花名册中，未导入", rep.unknown),

@@ -22,7 +22,7 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20  # a larger "notebook" is not a worker's answer 
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
 
-class ImportError_(Exception):
+class SubmissionError(Exception):
     """The path cannot be imported at all (missing, not a folder or zip)."""
 
 
@@ -56,7 +56,7 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
 def read_files(path: Path) -> list[Incoming]:
     path = Path(path)
     if not path.exists():
-        raise ImportError_(f"找不到 {path}")
+        raise SubmissionError(f"找不到 {path}")
     out = []
     if path.is_dir():
         for p in sorted(path.rglob("*")):
@@ -73,7 +73,7 @@ def read_files(path: Path) -> list[Incoming]:
                 data = z.read(info) if info.file_size <= MAX_NOTEBOOK_BYTES else b""
                 out.append(Incoming(_zip_name(info), data, time.mktime(info.date_time + (0, 0, -1))))
         return out
-    raise ImportError_(f"{path.name} 既不是文件夹也不是 zip 压缩包")
+    raise SubmissionError(f"{path.name} 既不是文件夹也不是 zip 压缩包")
 
 
 def worker_of(file_name: str, known: set[str]) -> str | None:
@@ -132,12 +132,12 @@ def import_(assignment: str, path: Path | str, known: set[str] | None = None,
     """File every notebook under grading/submitted/; see the module docstring."""
     root = Path(root or grading.course_root())
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", assignment):
-        raise ImportError_(f"作业名 {assignment!r} 只能由字母、数字和 - _ . 组成")
+        raise SubmissionError(f"作业名 {assignment!r} 只能由字母、数字和 - _ . 组成")
     known = known if known is not None else known_workers()
     if assignments is None:
         assignments = {p.name for p in (root / "source").iterdir()} if (root / "source").is_dir() else set()
     if assignment not in assignments:
-        raise ImportError_(f"没有作业 {assignment}（grading/source/{assignment}/ 不存在）。现有作业："
+        raise SubmissionError(f"没有作业 {assignment}（grading/source/{assignment}/ 不存在）。现有作业："
                            + ("、".join(sorted(assignments)) or "无"))
     rep = ImportReport()
     by_worker: dict[str, list[Incoming]] = {}
