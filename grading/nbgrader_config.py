@@ -43,3 +43,8 @@ c.Autograde.autograde_preprocessors = [
     for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 c.LiteralGrader.manifest_dir = str(here / "manifests")
 c.Execute.timeout = int(os.environ.get("SHEQU_CELL_TIMEOUT", "60"))
+# kernels talk over Unix sockets named by process: parallel graders never race for a TCP port
+from shequ.grading import kernel_ipc_prefix  # noqa: E402
+
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = kernel_ipc_prefix()

@@ -190,6 +190,16 @@ def speed_up_metadata_validation() -> None:
     common.jsonschema = CachedJsonschema
 
 
+def kernel_ipc_prefix() -> str:
+    """Where this process's kernels put their sockets (KernelManager.ip with transport "ipc").
+    With TCP, parallel grading processes race for the same free port ("Address already in use",
+    a kernel that dies before it answers, a submission failed for nothing); socket files named
+    by process id cannot collide, and within a process jupyter_client skips files that exist."""
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"shequ-kernel-{os.getpid()}")
+
+
 # ---- running nbgrader --------------------------------------------------------------------
 
 def course_root() -> Path:

@@ -368,9 +368,12 @@ def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict
     `ready[name]`, when given, is called (and blocks) before a job of that notebook starts."""
     import queue
 
+    from jupyter_client import KernelManager
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
+
+    from .grading import kernel_ipc_prefix
 
     templates = {name: load_notebook_node(str(paths.ANALYTICS / f"{name}.ipynb")) for name in {j[0] for j in jobs}}
     todo: queue.Queue = queue.Queue()
@@ -381,7 +384,7 @@ def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict
     stop = threading.Event()
     tm = timings if timings is not None else {}
 
-    def worker():
+    def worker(k: int):
         client = None
         try:
             while not stop.is_set():
@@ -394,7 +397,9 @@ def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict
                 t = time.monotonic()
                 nb = parameterize_notebook(copy.deepcopy(templates[name]), params, kernel_name=KERNEL)
                 if client is None:
-                    client = NotebookClient(nb, kernel_name=KERNEL, timeout=1800, shutdown_kernel="immediate",
+                    # Unix sockets, one name per kernel: the two kernels never race for a TCP port
+                    km = KernelManager(kernel_name=KERNEL, transport="ipc", ip=f"{kernel_ipc_prefix()}-report{k}")
+                    client = NotebookClient(nb, km=km, kernel_name=KERNEL, timeout=1800, shutdown_kernel="immediate",
                                             resources={"metadata": {"path": str(paths.ANALYTICS)}})
                 else:
                     client.nb = nb
@@ -411,7 +416,7 @@ def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict
             if client is not None and client.km is not None:
                 client._cleanup_kernel()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(kernels, len(jobs))))]
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(max(1, min(kernels, len(jobs))))]
     for th in threads:
         th.start()
     for th in threads:
