@@ -9,7 +9,6 @@ import getpass
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import urllib.request
 
 import pytest
 
+from scratch import use_course
 from shequ import gradeops, grading, paper, paths, submissions
 
 pytestmark = pytest.mark.slow
@@ -73,16 +73,11 @@ def get(url, token):
 def lab(tmp_path_factory):
     need_browser()
     project = tmp_path_factory.mktemp("project")  # a scratch copy of the course's project
-    course = project / "grading"
-    course.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", course)
+    mp = pytest.MonkeyPatch()
+    course = use_course(mp, project / "grading")
     papers = project / "papers"
     papers.mkdir()
     (papers / f"{EXAM}.yaml").write_text(BLUEPRINT, encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(paths, "GRADING", course)
-    mp.setenv("SHEQU_GRADING", str(course))
-    mp.delenv("SHEQU_DB_URL", raising=False)
     built = paper.build(EXAM, papers_dir=papers, out_root=course)
     demo = paper.build("basics", "r1", out_root=course)  # the demo exam
     grading.generate_many([m["assignment"] for m in built + demo])
@@ -147,7 +142,7 @@ def open_assignment_list(page):
 
 
 def test_a_worker_fetches_and_submits_and_the_trainer_grades_the_short_answer(lab):
-    page, course = lab["page"], lab["course"]
+    page = lab["page"]
     # the worker: the assignment list shows the released exam; Fetch puts a copy in assignments/
     open_assignment_list(page)
     released = page.locator("#released_assignments_list .list_item", has_text=EXAM)

@@ -5,12 +5,12 @@ answer to earn, both through `nbgrader autograde` (LiteralGrader inside nbgrader
 through the bulk kernel-free grader; and no released file may hold a key.
 """
 import json
-import shutil
 
 import nbformat
 import pandas as pd
 import pytest
 
+from scratch import use_course
 from shequ import bank, fastgrade, grading, paper, paths, report, results, simulate
 
 pytestmark = pytest.mark.slow
@@ -25,15 +25,8 @@ def course(request, tmp_path_factory):
         from test_grading_db import new_database, postgres_admin_url
 
         url, drop = new_database(postgres_admin_url())
-    root = tmp_path_factory.mktemp("grading")
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
     mp = pytest.MonkeyPatch()
-    mp.setattr(paths, "GRADING", root)
-    mp.setenv("SHEQU_GRADING", str(root))
-    if drop:
-        mp.setenv("SHEQU_DB_URL", url)
-    else:
-        mp.delenv("SHEQU_DB_URL", raising=False)
+    root = use_course(mp, tmp_path_factory.mktemp("grading"), url if drop else None)
     items = bank.load_ok()
     (m,) = paper.build("basics", "r2", forms=1, bank_items=items)
     grading.generate(ASSIGNMENT)

@@ -7,13 +7,13 @@ least one test; and the graded scores reach the results table under the exercise
 """
 import json
 import re
-import shutil
 
 import nbformat
 import pandas as pd
 import pytest
 import yaml
 
+from scratch import use_course
 from shequ import course, gradeops, grading, paths, results
 
 pytestmark = pytest.mark.slow
@@ -33,12 +33,8 @@ def student(wrong_file):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("exercises") / "grading"
-    root.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
     mp = pytest.MonkeyPatch()
-    mp.setattr(paths, "GRADING", root)
-    mp.setenv("SHEQU_GRADING", str(root))
+    root = use_course(mp, tmp_path_factory.mktemp("exercises") / "grading")
     manifests = {m["assignment"]: m for m in course.build(out_root=root)}
     grading.generate_many(NAMES)  # one nbgrader process for all of them
 

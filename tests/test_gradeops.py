@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from scratch import use_course
 from shequ import course, gradeops, grading, paths, results
 
 pytestmark = pytest.mark.slow
@@ -68,12 +69,8 @@ def grades(db_url):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gradeops") / "grading"
-    root.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
     mp = pytest.MonkeyPatch()
-    mp.setattr(paths, "GRADING", root)
-    mp.setenv("SHEQU_GRADING", str(root))
+    root = use_course(mp, tmp_path_factory.mktemp("gradeops") / "grading")
     mp.chdir(root)  # like a trainer in grading/: hostile code can learn this folder from /proc
     course.build("info-collection", out_root=root)
     grading.generate(A)

@@ -6,13 +6,13 @@ Outside CI without a server these tests are skipped (loudly); in CI (CI=true) th
 """
 import os
 import re
-import shutil
 import uuid
 
 import nbformat
 import pandas as pd
 import pytest
 
+from scratch import use_course
 from shequ import course, gradeops, grading, paths, results, roster
 
 pytestmark = pytest.mark.slow
@@ -52,13 +52,8 @@ def new_database(admin_url: str) -> tuple[str, callable]:
 @pytest.fixture(scope="module")
 def pg_course(tmp_path_factory):
     url, drop = new_database(postgres_admin_url())
-    root = tmp_path_factory.mktemp("pgcourse") / "grading"
-    root.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
     mp = pytest.MonkeyPatch()
-    mp.setattr(paths, "GRADING", root)
-    mp.setenv("SHEQU_GRADING", str(root))
-    mp.setenv("SHEQU_DB_URL", url)
+    root = use_course(mp, tmp_path_factory.mktemp("pgcourse") / "grading", url)
     manifests = {m["assignment"]: m for m in course.build("site-maintenance", out_root=root)}
     grading.generate_many([A])
     loaded = roster.load()

@@ -9,6 +9,7 @@ import sys
 import pytest
 from nbgrader.api import Gradebook
 
+from scratch import use_course
 from shequ import grading, paths, roster
 
 FILES = paths.ROOT / "tests" / "files" / "roster"
@@ -25,13 +26,8 @@ def empty_gradebook(tmp_path_factory):
 
 @pytest.fixture
 def course(tmp_path, monkeypatch, empty_gradebook):
-    root = tmp_path / "grading"
-    root.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
+    root = use_course(monkeypatch, tmp_path / "grading")
     shutil.copy(empty_gradebook, root / "gradebook.db")
-    monkeypatch.setattr(paths, "GRADING", root)
-    monkeypatch.setenv("SHEQU_GRADING", str(root))
-    monkeypatch.delenv("SHEQU_DB_URL", raising=False)
     return root
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from . import paths
 from .answers import KINDS, POLICIES
+from .errors import ShequError
 
 LEVELS = ("识记", "理解", "应用")
 OBJECTIVE = ("单选", "多选", "判断", "填空")
@@ -225,7 +226,7 @@ def load_ok(bank_dir: Path | None = None) -> list[Item]:
     return items
 
 
-class BankError(Exception):
+class BankError(ShequError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"题库有 {len(problems)} 处问题")

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from .errors import ShequError
+
 ITEM_KEYS = ("id", "type", "stem", "options", "answer", "scoring", "rubric", "explanation",
              "skills", "level", "facility", "source", "points")
 LETTERS = "ABCDEF"
@@ -41,7 +43,7 @@ VARIANT_SEP = re.compile(r"\s*[|｜]\s*")
 RUBRIC_RE = re.compile(r"^(.*?)\s*[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[）)]\s*$")
 
 
-class InputError(Exception):
+class InputError(ShequError):
     """The input cannot be used at all (missing, unreadable, wrong headers): exit 2."""
 
 

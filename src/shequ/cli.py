@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from .errors import ShequError
 
-class UserError(Exception):
-    """Bad input: printed as is, exit status 2."""
+
+class UserError(ShequError):
+    """Bad input found by the command line itself: printed as is, exit status 2."""
 
 
 def cmd_data_generate(args) -> int:
@@ -53,10 +55,7 @@ def _optional_generators():
 def cmd_bank_check(args) -> int:
     from . import bank, bankio
 
-    try:
-        d = bankio.bank_dir(args.dir)
-    except bankio.InputError as e:
-        raise UserError(str(e)) from None
+    d = bankio.bank_dir(args.dir)
     items, problems = bank.load(d)
     for p in problems:
         print(p)
@@ -71,11 +70,8 @@ def cmd_bank_check(args) -> int:
 def cmd_bank_export(args) -> int:
     from . import bank, bankio
 
-    try:
-        d = bankio.bank_dir(args.dir)
-        out = bankio.output_path(args.file, (".xlsx", ".csv"))
-    except bankio.InputError as e:
-        raise UserError(str(e)) from None
+    d = bankio.bank_dir(args.dir)
+    out = bankio.output_path(args.file, (".xlsx", ".csv"))
     problems = [] if args.empty else bankio.precheck(d)
     if problems:
         print("题库有问题，先运行 `shequ bank check` 改正后再导出：\n" + "\n".join(map(str, problems)))
@@ -89,11 +85,8 @@ def cmd_bank_export(args) -> int:
 def cmd_bank_import(args) -> int:
     from . import bank, bankio
 
-    try:
-        d = bankio.bank_dir(args.dir, may_be_new=True)
-        rep = bankio.import_table(Path(args.file), d, bank.load_skills(), write=not args.dry_run)
-    except bankio.InputError as e:
-        raise UserError(str(e)) from None
+    d = bankio.bank_dir(args.dir, may_be_new=True)
+    rep = bankio.import_table(Path(args.file), d, bank.load_skills(), write=not args.dry_run)
     if rep.problems:
         print("\n".join(map(str, rep.problems)))
         print(f"\n发现 {len(rep.problems)} 处问题，没有写入任何文件。改正表格后重新导入。")
@@ -105,11 +98,8 @@ def cmd_bank_import(args) -> int:
 def cmd_bank_stats(args) -> int:
     from . import bank, bankio
 
-    try:
-        d = bankio.bank_dir(args.dir)
-        out = bankio.output_path(args.xlsx, (".xlsx",)) if args.xlsx else None
-    except bankio.InputError as e:
-        raise UserError(str(e)) from None
+    d = bankio.bank_dir(args.dir)
+    out = bankio.output_path(args.xlsx, (".xlsx",)) if args.xlsx else None
     items, problems = bank.load(d)
     types, grid = bankio.stats_tables(items, bank.load_skills())
     print(f"题库共 {len(items)} 题。\n\n按题型：\n{bankio.format_table(types)}\n\n"
@@ -126,10 +116,7 @@ def cmd_bank_stats(args) -> int:
 def cmd_bank_format(args) -> int:
     from . import bankio
 
-    try:
-        d = bankio.bank_dir(args.dir)
-    except bankio.InputError as e:
-        raise UserError(str(e)) from None
+    d = bankio.bank_dir(args.dir)
     problems = bankio.precheck(d)
     if problems:
         print("题库有问题，先运行 `shequ bank check` 改正：\n" + "\n".join(map(str, problems)))
@@ -147,10 +134,7 @@ def cmd_paper_build(args) -> int:
     except bank.BankError as e:
         raise UserError("题库有问题，先运行 `shequ bank check` 改正：\n" +
                         "\n".join(str(p) for p in e.problems[:20])) from None
-    try:
-        ms = paper.build(args.name, args.round, forms=args.forms, bank_items=items)
-    except paper.PaperError as e:
-        raise UserError(str(e)) from None
+    ms = paper.build(args.name, args.round, forms=args.forms, bank_items=items)
     for m in ms:
         print(f"已生成 grading/source/{m['assignment']}/（{len(m['cells'])} 题，满分 {m['max_score']:g}，"
               f"{m['form']}卷）和 grading/manifests/{m['assignment']}.json")
@@ -250,14 +234,11 @@ def _site(sub) -> None:
 
 
 def cmd_feedback(args) -> int:
-    from . import feedback, grading
+    from . import feedback
 
-    try:
-        out = feedback.generate(args.assignment)
-        if args.release and out["written"]:
-            feedback.release(args.assignment)
-    except grading.GradingError as e:
-        raise UserError(str(e)) from None
+    out = feedback.generate(args.assignment)
+    if args.release and out["written"]:
+        feedback.release(args.assignment)
     print(f"已生成 {len(out['written']) + len(out['offline'])} 份成绩反馈。")
     if out["written"]:
         where = "已通过作业列表发放" if args.release else "用 --release 发放（作业列表中的 feedback）"
@@ -279,10 +260,7 @@ def _feedback(sub) -> None:
 def cmd_course_build(args) -> int:
     from . import course
 
-    try:
-        ms = course.build(args.course)
-    except course.CourseError as e:
-        raise UserError(str(e)) from None
+    ms = course.build(args.course)
     for m in ms:
         print(f"已生成 grading/source/{m['assignment']}/（{len(m['cells'])} 个评分测试，满分 {m['max_score']:g}）"
               f"和 grading/manifests/{m['assignment']}.json")
@@ -294,20 +272,14 @@ def cmd_course_release(args) -> int:
     from . import course, grading
 
     root = grading.course_root()
-    try:
-        names = args.assignments or [a for a, _ in course.exercises(args.course)
-                                     if (root / "source" / a).is_dir()]  # every exercise built so far
-    except course.CourseError as e:
-        raise UserError(str(e)) from None
+    names = args.assignments or [a for a, _ in course.exercises(args.course)
+                                 if (root / "source" / a).is_dir()]  # every exercise built so far
     if not names:
         raise UserError("还没有生成任何练习：先运行 shequ course build。")
     missing = [a for a in names if not (root / "source" / a).is_dir()]
     if missing:
         raise UserError(f"grading/source/ 中没有 {'、'.join(missing)}：先运行 shequ course build。")
-    try:
-        grading.generate_many(names, release=True)  # one nbgrader process for all of them
-    except grading.GradingError as e:
-        raise UserError(str(e)) from None
+    grading.generate_many(names, release=True)  # one nbgrader process for all of them
     for a in names:
         print(f"已发布 {a}：学员在 JupyterLab 的作业列表（Assignment List）中可以看到并获取。")
     return 0
@@ -327,10 +299,7 @@ def _course(sub) -> None:
 def cmd_roster_sync(args) -> int:
     from . import roster
 
-    try:
-        loaded = roster.load(args.file)
-    except roster.RosterError as e:
-        raise UserError(str(e)) from None
+    loaded = roster.load(args.file)
     if loaded.problems:
         print("花名册有问题，没有写入任何人（改正后重新运行）：", file=sys.stderr)
         for p in loaded.problems:
@@ -356,10 +325,7 @@ def _roster(sub) -> None:
 def cmd_submissions_import(args) -> int:
     from . import submissions
 
-    try:
-        rep = submissions.import_(args.assignment, Path(args.path))
-    except submissions.SubmissionError as e:
-        raise UserError(str(e)) from None
+    rep = submissions.import_(args.assignment, Path(args.path))
     print(f"已导入 {len(rep.imported)} 份作答到 grading/submitted/<工号>/{args.assignment}/。")
     for title, items in (("有较新版本，旧版本已另存", rep.superseded), ("工号不在花名册中，未导入", rep.unknown),
                          ("不是笔记本（.ipynb），未导入", rep.not_notebooks), ("未导入", rep.skipped),
@@ -372,12 +338,9 @@ def cmd_submissions_import(args) -> int:
 
 
 def cmd_submissions_collect(args) -> int:
-    from . import grading, submissions
+    from . import submissions
 
-    try:
-        submissions.collect(args.assignment)
-    except grading.GradingError as e:
-        raise UserError(str(e)) from None
+    submissions.collect(args.assignment)
     print(f"已从交换目录收取 {args.assignment} 的作答到 grading/submitted/。")
     return 0
 
@@ -394,14 +357,11 @@ def _submissions(sub) -> None:
 
 
 def cmd_grade(args) -> int:
-    from . import gradeops, grading
+    from . import gradeops
 
     if args.jobs < 1 or (args.timeout is not None and args.timeout < 1):
         raise UserError("--jobs 和 --timeout 必须是正整数。")
-    try:
-        rep = gradeops.grade(args.assignments, jobs=args.jobs, timeout=args.timeout, force=args.force)
-    except grading.GradingError as e:
-        raise UserError(str(e)) from None
+    rep = gradeops.grade(args.assignments, jobs=args.jobs, timeout=args.timeout, force=args.force)
     for line in rep.protection:
         print(line)
     print(f"评分完成：{len(rep.graded)} 份已评分，{len(rep.skipped)} 份未改动跳过，"
@@ -505,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as e:
+    except ShequError as e:  # every library error a user can fix (UserError is one)
         print(f"错误：{e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,9 +18,10 @@ import yaml
 
 from . import paths
 from .paper import write_manifest
+from .errors import ShequError
 
 
-class CourseError(Exception):
+class CourseError(ShequError):
     """An exercise that breaks the course conventions (courses/README.md)."""
 
 

@@ -23,6 +23,7 @@ from traitlets import Unicode
 
 from . import paths
 from .answers import check
+from .errors import ShequError
 
 # what nbgrader releases in place of a solution (grading/nbgrader_config.py uses these)
 CODE_STUB = "# 请在此处编写代码\nraise NotImplementedError()"
@@ -267,13 +268,23 @@ def nbgrader(*args: str, check_rc: bool = True, quiet: bool = True) -> subproces
     return r
 
 
-class GradingError(Exception):
+class GradingError(ShequError):
     pass
 
 
 def ensure_course_dirs() -> None:
     for d in ("source", "release", "submitted", "autograded", "feedback", "exchange", "manifests"):
         (course_root() / d).mkdir(parents=True, exist_ok=True)
+
+
+def new_course(root: Path) -> Path:
+    """A course folder with the project's nbgrader configuration (scratch courses for tests,
+    trials and benchmarks); returns root."""
+    import shutil
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
+    return root
 
 
 def generate(assignment: str) -> None:

@@ -19,11 +19,12 @@ import yaml
 from . import bank as bankmod
 from . import paths
 from .bank import LEVELS, Item
+from .errors import ShequError
 
 FORM_NAMES = string.ascii_uppercase
 
 
-class PaperError(Exception):
+class PaperError(ShequError):
     """A blueprint the bank cannot satisfy, or a malformed blueprint."""
 
 

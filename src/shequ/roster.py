@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .errors import ShequError
 
 # header (as people write it) -> field
 HEADERS = {
@@ -30,7 +31,7 @@ HEADERS = {
 _LOOKUP = {h.strip().lower(): f for f, hs in HEADERS.items() for h in hs}
 
 
-class RosterError(Exception):
+class RosterError(ShequError):
     """A file that cannot be read as a roster at all."""
 
 

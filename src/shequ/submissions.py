@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import grading, paths
+from .errors import ShequError
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # a larger "notebook" is not a worker's answer (or a zip bomb)
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
 
-class SubmissionError(Exception):
+class SubmissionError(ShequError):
     """The path cannot be imported at all (missing, not a folder or zip)."""
 
 

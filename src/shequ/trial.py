@@ -3,7 +3,6 @@ varied simulated submissions, and the stock and kernel-free ways of grading them
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +22,7 @@ def varied_answers(manifest: dict, rng: random.Random, p_right: float = 0.6) -> 
 def setup(root: Path, paper_name: str, round_label: str, n: int, seed: int = 5):
     """Build one form in a fresh course folder `root` and submit n varied answers.
     Returns (manifest, roster rows). Callers point paths.GRADING at root first."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
+    grading.new_course(root)
     (m,) = paper.build(paper_name, round_label, forms=1, bank_items=bank.load_ok())
     grading.generate(m["assignment"])
     staff = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
