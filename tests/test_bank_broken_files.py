@@ -22,6 +22,8 @@ EXPECTED = {
     "bad-type.yaml": (6, "题型“选择”无效"),
     "duplicate-id.yaml": (20, "题号重复"),
     "duplicate-key.yaml": (13, "字段“answer”重复"),
+    "enemy-self.yaml": (19, "互斥题（enemies）里写了本题自己"),
+    "enemy-unknown.yaml": (5, "互斥题 tst-0009 不在题库中"),
     "empty-file.yaml": (1, "文件顶层应有 topic、prefix 和 items"),
     "essay-missing-rubric.yaml": (5, "简答题缺少评分要点"),
     "essay-rubric-sum.yaml": (9, "评分要点分值合计 3，与题目分值 4 不一致"),

@@ -1,5 +1,6 @@
 """Paper assembly: blueprint met, reproducible, keys only in hidden tests and the manifest."""
 import json
+import random
 
 import nbformat
 import pytest
@@ -83,3 +84,45 @@ def test_forms_alternate_within_each_community_reproducibly():
     assert got == paper.assign_forms(list(reversed(workers)), 2)
     assert [got[f"w{i:02d}"] for i in range(5)] == [0, 1, 0, 1, 0]
     assert [got[f"w{i:02d}"] for i in range(5, 9)] == [0, 1, 0, 1]
+
+
+def enemy_pairs(chosen):
+    ids = {it.id for it in chosen}
+    return sorted((it.id, e) for it in chosen for e in it.enemies if e in ids)
+
+
+@pytest.mark.parametrize("name", ["basics", "annual"])
+def test_enemy_items_never_share_a_paper_even_after_facility_tuning(name):
+    # every item an enemy of two others of its own type, skill and level: the very items the
+    # grid and the facility tuning would swap in for each other
+    items = bank.load_ok()
+    rng = random.Random(1)
+    groups = {}
+    for it in items:
+        groups.setdefault((it.type, it.skills[0], it.level), []).append(it)
+    for group in groups.values():
+        for it in group:
+            others = [o.id for o in group if o.id != it.id]
+            it.enemies = rng.sample(others, min(2, len(others)))
+    for it in items:  # symmetric, as bank.load makes them
+        for e in it.enemies:
+            other = next(o for o in items if o.id == e)
+            if it.id not in other.enemies:
+                other.enemies.append(it.id)
+    bp = paper.load_blueprint(name)
+    plain = paper.select(bp, bank.load_ok())
+    assert enemy_pairs(plain) == []  # the committed bank's own enemies are kept apart too
+    chosen = paper.select(bp, items)
+    assert enemy_pairs(chosen) == []
+    assert {it.id for it in chosen} != {it.id for it in plain}  # the enemies changed the choice
+
+
+def test_a_section_that_only_enemies_could_fill_is_refused(tmp_path):
+    items = [it for it in bank.load_ok() if it.type == "判断"][:3]
+    items[0].enemies, items[1].enemies = [items[1].id], [items[0].id]
+    (tmp_path / "p.yaml").write_text(
+        "title: 测试\nsections:\n  - {type: 判断, count: 3, points: 1}\nseed: 1\n", encoding="utf-8")
+    with pytest.raises(paper.PaperError, match="互斥题"):
+        paper.select(paper.load_blueprint("p", tmp_path), items)
+    items[1].enemies = items[0].enemies = []
+    assert len(paper.select(paper.load_blueprint("p", tmp_path), items)) == 3

@@ -21,7 +21,7 @@ LEVELS = ("识记", "理解", "应用")
 OBJECTIVE = ("单选", "多选", "判断", "填空")
 BLANK = "____"
 FIELDS = ("id", "type", "stem", "options", "answer", "explanation", "skills", "level",
-          "facility", "source", "points", "scoring", "rubric")
+          "facility", "source", "points", "scoring", "rubric", "enemies")
 # a cited law, regulation or standard must carry a version or date
 # (a district 意见 or 通知 without a date is a fine source; a law is not)
 LAW_RE = re.compile(r"《[^》]*(法|条例|办法|规定|规则|标准|规范|指引|指标)》")
@@ -45,6 +45,9 @@ class Item:
     options: dict[str, str] = field(default_factory=dict)
     scoring: str = "partial"
     rubric: list[dict] = field(default_factory=list)
+    # items that give this one away or test the same fact: never on one paper together
+    # (symmetric once loaded: naming the pair on one side is enough)
+    enemies: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
     topic: str = ""
@@ -211,6 +214,11 @@ def load(bank_dir: Path | None = None, files: Iterable[Path] | None = None
         items += bankcheck.check_file(path, _rel(path), data, lines, skills, problems)
         bankcheck.check_prefix_unique(data, _rel(path), prefixes, problems)
     bankcheck.check_bank(items, problems)
+    ids = by_id(items)
+    for it in items:  # make enemies symmetric
+        for e in it.enemies:
+            if e in ids and it.id not in ids[e].enemies:
+                ids[e].enemies.append(it.id)
     return items, problems
 
 

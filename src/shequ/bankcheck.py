@@ -143,6 +143,13 @@ def check_item(raw: Any, rel: str, line: int, fl: dict[str, int], prefix: str | 
     if JWH_LAW in (stem or "") + (source or "") and not re.search(r"2018|2025", stem or ""):
         bad("stem", "涉及《城市居民委员会组织法》的题目没有在题干中写明考哪个版本。",
             "该法2025年修订、2026-01-01施行；在题干写“根据2018年修正的……”或“根据2025年修订的……”。")
+    enemies = raw.get("enemies") or []
+    if not isinstance(enemies, list) or not all(isinstance(e, str) and ID_RE.match(e) for e in enemies):
+        bad("enemies", f"互斥题（enemies）应是题号列表，现在是“{enemies}”。",
+            "写成 enemies: [dig-0013, svc-0006]：这些题与本题考同一事实或互相泄露答案，不会同卷出现。")
+        enemies = []
+    elif iid in enemies:
+        bad("enemies", "互斥题（enemies）里写了本题自己。", "删除本题题号。")
     if len(problems) > n_before:
         return None
     if kind in ("单选", "多选"):
@@ -150,7 +157,7 @@ def check_item(raw: Any, rel: str, line: int, fl: dict[str, int], prefix: str | 
     return Item(id=iid, type=kind, stem=stem, answer=answer,
                 explanation=expl or "", skills=list(sk), level=level, facility=float(fac),
                 source=source, points=float(points), options=dict(options), scoring=scoring,
-                rubric=list(rubric), file=rel, line=line)
+                rubric=list(rubric), enemies=list(dict.fromkeys(enemies)), file=rel, line=line)
 
 
 def _check_options(options: Any, bad) -> dict[str, str]:
@@ -248,6 +255,11 @@ def check_bank(items: list[Item], problems: list[Problem]) -> None:
                                     "给其中一题换一个未用过的题号。", it.id, "id"))
         else:
             seen[it.id] = it
+    for it in items:
+        for e in it.enemies:
+            if e not in seen:
+                problems.append(Problem(it.file, it.line, f"互斥题 {e} 不在题库中。",
+                                        "改成已有的题号，或删除它。", it.id, "enemies"))
     # near-duplicates via a trigram index: scales to thousands of items
     grams = [_grams(it.stem + "".join(it.options.values())) for it in items]
     index: dict[str, list[int]] = defaultdict(list)

@@ -24,18 +24,18 @@ import yaml
 from .errors import ShequError
 
 ITEM_KEYS = ("id", "type", "stem", "options", "answer", "scoring", "rubric", "explanation",
-             "skills", "level", "facility", "source", "points")
+             "skills", "level", "facility", "source", "points", "enemies")
 LETTERS = "ABCDEF"
 # the import template: 题号…分值 as trainers know them, then what makes it lossless
 HEADERS = (["题号", "题型", "题干"] + [f"选项{x}" for x in LETTERS] +
            ["答案", "解析", "知识点", "认知层次", "难度", "出处", "分值",
-            "计分规则", "可接受答案", "评分要点", "主题文件"])
+            "计分规则", "可接受答案", "评分要点", "互斥题", "主题文件"])
 REQUIRED = ("题号", "题型", "题干", "答案", "解析", "知识点", "认知层次", "难度", "出处", "分值")
 TOPIC_HEADERS = ("文件", "主题", "题号前缀", "文件说明")
 COLUMN = {"id": "题号", "type": "题型", "stem": "题干", "options": "选项", "answer": "答案",
           "explanation": "解析", "skills": "知识点", "level": "认知层次", "facility": "难度",
           "source": "出处", "points": "分值", "scoring": "计分规则", "rubric": "评分要点",
-          "prefix": "主题文件", "topic": "主题文件"}
+          "enemies": "互斥题", "prefix": "主题文件", "topic": "主题文件"}
 SCORING_CN = {"partial": "部分得分", "all_or_nothing": "全对才得分"}
 ITEMS_SHEET, TOPICS_SHEET, HELP_SHEET = "题目", "主题文件", "说明"
 FILE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*\.yaml$")
@@ -91,7 +91,7 @@ def canonical_item(raw: dict) -> dict:
     """One item in canonical key order and value form (same meaning as `raw`)."""
     out: dict[str, Any] = {}
     for k in list(ITEM_KEYS) + [k for k in raw if k not in ITEM_KEYS]:
-        if k not in raw or (k in ("options", "rubric") and not raw[k]):
+        if k not in raw or (k in ("options", "rubric", "enemies") and not raw[k]):
             continue
         if k == "scoring" and raw[k] == "partial":  # the default goes unsaid
             continue
@@ -106,7 +106,7 @@ def _canon_value(k: str, v: Any, kind: Any) -> Any:
         return v.strip()
     if k == "options" and isinstance(v, dict):
         return {str(o): _text(t) for o, t in v.items()}
-    if k == "skills" and isinstance(v, list):
+    if k in ("skills", "enemies") and isinstance(v, list):
         return _Flow(v)
     if k == "answer" and isinstance(v, list):
         return _Flow(_Flow(_Quoted(_text(x)) for x in b) if isinstance(b, list) else b for b in v)
@@ -204,6 +204,7 @@ def to_row(raw: dict, file: str, names: dict[str, str]) -> dict[str, Any]:
     scoring = it.get("scoring", "partial")
     if kind == "多选" or scoring != "partial":
         row["计分规则"] = SCORING_CN.get(scoring, scoring)
+    row["互斥题"] = "、".join(it.get("enemies") or [])
     return row
 
 
@@ -273,6 +274,8 @@ def from_row(cells: dict[str, Any], names_to_ids: dict[str, str]) -> tuple[dict,
     raw["facility"] = cell_number(cells.get("难度"))
     raw["source"] = t["出处"]
     raw["points"] = cell_number(cells.get("分值"))
+    if t["互斥题"]:
+        raw["enemies"] = [e for e in re.split(r"[、，,；;\s]+", t["互斥题"]) if e]
     return {k: v for k, v in raw.items() if v != ""}, errors
 
 
@@ -395,6 +398,7 @@ def help_lines(skills: dict[str, str]) -> list[str]:
         "知识点：下列中文名，多个用“、”分隔，第一个是主知识点：",
         *[f"    {name}（{sid}）" for sid, name in skills.items()],
         "认知层次：识记、理解、应用。难度：预估得分率 P，0–1 之间，越大越容易（如 0.65）。分值：正数。",
+        "互斥题：与本题考同一事实或互相泄露答案的题号，多个用“、”分隔；组卷时不会同卷出现（写在一方即可）。",
         "主题文件：题目所在的 exams/bank/ 文件；新主题先在“主题文件”表中加一行（文件、主题、题号前缀、文件说明）。",
         "导入前会先检查全部行，有任何一行不对就一个文件也不写，并列出 Excel 行号和问题。",
         "导入不会删除题目：表里没有的题保持不变。删除题目请直接改 exams/bank/ 下的文件。",

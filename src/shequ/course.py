@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from . import paths
-from .paper import write_manifest
 from .errors import ShequError
+from .paper import write_manifest
 
 
 class CourseError(ShequError):

@@ -79,8 +79,15 @@ def select(bp: Blueprint, items: list[Item]) -> list[Item]:
     rng.shuffle(pool)
     need_type = {s.type: s.count for s in bp.sections}
     chosen: list[Item] = []
-    used: set[str] = set()
+    used: set[str] = set()   # chosen, and the enemies of what is chosen (bank `enemies`)
     missing = []
+
+    def take(it: Item) -> None:
+        chosen.append(it)
+        used.add(it.id)
+        used.update(it.enemies)
+        need_type[it.type] -= 1
+
     for skill in sorted(bp.grid):
         for level in LEVELS:
             n = int(bp.grid[skill].get(level, 0) or 0)
@@ -94,10 +101,7 @@ def select(bp: Blueprint, items: list[Item]) -> list[Item]:
                 if not cands_ok:
                     break
                 cands_ok.sort(key=lambda it: -need_type[it.type])
-                it = cands_ok[0]
-                chosen.append(it)
-                used.add(it.id)
-                need_type[it.type] -= 1
+                take(cands_ok[0])
                 got += 1
             if got < n:
                 missing.append(f"{skill} × {level}：需要 {n} 题，题库只能提供 {got} 题")
@@ -107,20 +111,21 @@ def select(bp: Blueprint, items: list[Item]) -> list[Item]:
     for t, k in need_type.items():
         if k <= 0:
             continue
-        cands = [it for it in pool if it.type == t and it.id not in used]
-        if len(cands) < k:
-            raise PaperError(f"题库中的{t}题不够：还需要 {k} 题，只有 {len(cands)} 题可用。")
-        for it in cands[:k]:
-            chosen.append(it)
-            used.add(it.id)
+        for it in pool:
+            if need_type[t] > 0 and it.type == t and it.id not in used:
+                take(it)
+        if need_type[t] > 0:
+            raise PaperError(f"题库中的{t}题不够：还需要 {k} 题，只有 {k - need_type[t]} 题可用"
+                             "（已选题目的互斥题不能再选）。")
     if bp.target_facility is not None:
-        chosen = _tune_facility(chosen, pool, used, bp.target_facility, rng)
+        chosen = _tune_facility(chosen, pool, bp.target_facility)
     order = {s.type: i for i, s in enumerate(bp.sections)}
     return sorted(chosen, key=lambda it: (order[it.type], it.id))
 
 
-def _tune_facility(chosen, pool, used, target, rng, rounds=200):
-    """Swap like for like (same type, skill, level) to bring mean facility to target."""
+def _tune_facility(chosen, pool, target, rounds=200):
+    """Swap like for like (same type, skill, level) to bring mean facility to target, never
+    bringing in an item that is, or is an enemy of, one already chosen."""
     chosen = list(chosen)
 
     def mean(xs):
@@ -132,9 +137,10 @@ def _tune_facility(chosen, pool, used, target, rng, rounds=200):
             break
         best = None
         for i, it in enumerate(chosen):
+            others = {e for j, c in enumerate(chosen) if j != i for e in (c.id, *c.enemies)}
             for alt in pool:
-                if alt.id in used or alt.type != it.type or alt.skills[0] != it.skills[0] \
-                        or alt.level != it.level:
+                if alt.id == it.id or alt.type != it.type or alt.skills[0] != it.skills[0] \
+                        or alt.level != it.level or alt.id in others or set(alt.enemies) & others:
                     continue
                 new_gap = gap + (alt.facility - it.facility) / len(chosen)
                 if abs(new_gap) < abs(gap) and (best is None or abs(new_gap) < best[0]):
@@ -142,8 +148,6 @@ def _tune_facility(chosen, pool, used, target, rng, rounds=200):
         if best is None:
             break
         _, i, alt = best
-        used.discard(chosen[i].id)
-        used.add(alt.id)
         chosen[i] = alt
     return chosen
 
