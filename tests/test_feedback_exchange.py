@@ -1,5 +1,6 @@
 """A worker who takes an exam through the exchange (fetch, answer, submit) gets the Chinese
-feedback page back through the exchange (fetch_feedback), as the assignment list does it."""
+feedback page back through the exchange (fetch_feedback), as the assignment list does it, and
+only once the trainer has released it."""
 import getpass
 import random
 import subprocess
@@ -12,10 +13,12 @@ from scratch import use_course
 from shequ import fastgrade, feedback, grading, paper, simulate, submissions
 
 
-def nbgrader_as_worker(course, *args):
+def nbgrader_as_worker(course, *args, ok=True):
     r = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
                        capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    if ok:
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return r
 
 
 def test_exam_taken_through_the_exchange_gets_feedback_through_the_exchange(tmp_path):
@@ -40,12 +43,15 @@ def test_exam_taken_through_the_exchange_gets_feedback_through_the_exchange(tmp_
         assert len(rep.graded) == 1 and not rep.failed
         out = feedback.generate(a)
         assert out == {"written": [worker], "offline": []}   # came through the exchange: releasable
+        pages = lambda: list((tmp_path / "assignments" / a / "feedback").glob(f"*/{a}.html"))  # noqa: E731
+        early = nbgrader_as_worker(course, "fetch_feedback", a, ok=False)
+        # written, not yet released by the trainer: the worker gets nothing
+        assert early.returncode != 0 and "not found" in early.stderr and pages() == []
         feedback.release(a)
 
         nbgrader_as_worker(course, "fetch_feedback", a)
-        pages = list((tmp_path / "assignments" / a / "feedback").glob(f"*/{a}.html"))
-        assert len(pages) == 1
-        text = pages[0].read_text(encoding="utf-8")
+        assert len(pages()) == 1
+        text = pages()[0].read_text(encoding="utf-8")
         assert "解析" in text and worker in text
         typed = next(v[0] for v in answers.values() if v[0].strip())
         assert typed.strip() in text   # the worker's own answer is shown back
