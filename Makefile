@@ -33,7 +33,7 @@ demo: $(STAMP) ## 演示：组卷→发布→模拟作答→nbgrader 评分→�
 	$(SHEQU) demo
 
 test: $(STAMP) system-deps ## 运行全部测试：单元测试、端到端、讲义与分析笔记本 (nbval-lax)
-	$(PY) -m pytest --nbval-lax tests $(ANALYTICS) $(LESSONS)
+	$(PY) -m pytest --nbval-lax --durations=15 tests $(ANALYTICS) $(LESSONS)
 
 test-fast: $(STAMP) ## 只运行单元测试（不跑笔记本和端到端）
 	$(PY) -m pytest -m "not slow" tests
