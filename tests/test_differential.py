@@ -2,7 +2,7 @@
 stock nbgrader gives by executing the same hidden tests in a kernel."""
 import pytest
 
-from shequ import paths, trial
+from shequ import fastgrade, paths, trial
 
 pytestmark = pytest.mark.slow
 N = 100
@@ -17,7 +17,7 @@ def test_kernel_free_scores_equal_stock_nbgrader_execution(tmp_path, monkeypatch
     assert (root / "autograded" / rows[0]["worker_id"] / m["assignment"]).exists()
     assert len(stock) == N * len(m["cells"]) and stock.notna().all()
 
-    rep = trial.grade_kernel_free(m["assignment"])
+    rep = fastgrade.grade_exam(m["assignment"])
     assert len(rep.graded) == N and not rep.failed
     kernel_free = trial.scores(m, rows)
     diff = (stock - kernel_free).abs()

@@ -90,12 +90,6 @@ def street_box(df: pd.DataFrame, round_label: str, path: Path | None = None):
     return _finish(fig, path)
 
 
-def community_bars(df: pd.DataFrame, round_label: str, path: Path | None = None):
-    """Every 社区's mean with its 95 % interval and n; small groups greyed (kept for callers
-    of the first report; the ranking chart is the better view)."""
-    return ranking_chart(analytics.ranking(df, round_label), f"各社区得分率（{round_label}）", path=path)
-
-
 def ranking_chart(rank: pd.DataFrame, title: str, value: str = "est", lo: str = "est_lo",
                   hi: str = "est_hi", raw: str = "mean", xlabel: str = "得分率（%）",
                   path: Path | None = None, xlim=(0, 100)):

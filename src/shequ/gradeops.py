@@ -97,10 +97,6 @@ class Report:
 
 # ---- helpers shared by the parent and the workers ----------------------------------------
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _kind(assignment: str, root: Path) -> str:
     p = root / "manifests" / f"{assignment}.json"
     if p.exists():

@@ -344,12 +344,13 @@ def student_patterns(jobs: int) -> list[str]:
     return ["*[" + "".join(g) + "]" for g in groups] if jobs > 1 else ["*"]
 
 
-def autograde(assignment: str, jobs: int = 1) -> None:
-    """Autograde every submission of an assignment, in `jobs` parallel nbgrader processes."""
+def autograde(assignment: str, jobs: int = 1, *extra: str) -> None:
+    """Autograde every submission of an assignment, in `jobs` parallel nbgrader processes
+    (`extra`: more nbgrader options)."""
     procs = []
     for pat in student_patterns(jobs):
         cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-               f"--student={pat}", "--log-level=WARN"]
+               f"--student={pat}", "--log-level=WARN", *extra]
         procs.append(subprocess.Popen(cmd, cwd=course_root(), stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     errors = []

@@ -342,22 +342,6 @@ def bank_choice(kind: str, answer, perm: str) -> str | None:
     return None
 
 
-def chosen_options(df: pd.DataFrame) -> pd.Series:
-    """`bank_choice` of every row (parsed once per distinct type × answer × perm)."""
-    if "answer" not in df.columns:
-        return pd.Series(None, index=df.index, dtype="object")
-    cols = ["type", "answer"] + (["perm"] if "perm" in df.columns else [])
-    codes = df.groupby(cols, observed=True, sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(codes))).groupby(codes).first()   # code -> a row
-    combos = df[cols].iloc[first.to_numpy()]
-    parsed = [bank_choice(str(r[0]), "" if pd.isna(r[1]) else str(r[1]),
-                          str(r[2]) if len(r) > 2 and not pd.isna(r[2]) else "")
-              for r in combos.itertuples(index=False, name=None)]
-    lookup = np.empty(len(parsed), dtype=object)
-    lookup[first.index.to_numpy()] = parsed
-    return pd.Series(lookup[codes], index=df.index, dtype="object")
-
-
 def _letters(opt: str, kind: str) -> list[str]:
     if opt == "":
         return [BLANK]
@@ -436,14 +420,6 @@ def _assessment_meta(d: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         m[c] = m[c].astype(str)
     return m.sort_values("assessment").reset_index(drop=True)
-
-
-def _keys(dis: pd.DataFrame) -> dict[str, str]:
-    """Bank key per item: the option set that earned full marks most often."""
-    if dis.empty:
-        return {}
-    k = dis.attrs.get("keys", {})
-    return dict(k)
 
 
 def _guess(items: pd.DataFrame, d: pd.DataFrame, keys: dict[str, str], info) -> list[float]:

@@ -342,24 +342,6 @@ def _write_html(nb, target: Path, title: str, back: str) -> Path:
     return target
 
 
-def render_notebook(name: str, out: Path, parameters: dict | None = None,
-                    output_name: str | None = None, title: str | None = None) -> Path:
-    """Execute analytics/<name>.ipynb with papermill (its own kernel) and render it to HTML
-    without code."""
-    import nbformat
-    import papermill as pm
-
-    out.mkdir(parents=True, exist_ok=True)
-    executed = work_dir(out) / f"{output_name or name}.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    params = {"results_path": str(results.default_path()), **(parameters or {})}
-    pm.execute_notebook(str(paths.ANALYTICS / f"{name}.ipynb"), str(executed), parameters=params,
-                        cwd=str(paths.ANALYTICS), progress_bar=False, kernel_name=KERNEL,
-                        log_output=False)
-    nb = nbformat.read(str(executed), 4)
-    return _write_html(nb, out / f"{output_name or name}.html", title or name, back="index.html")
-
-
 def run_notebooks(jobs: list[tuple], work: Path, kernels: int = 2, timings: dict | None = None,
                   ready: dict | None = None) -> list[Path]:
     """Execute (notebook name, parameters, target html, title) jobs on `kernels` kernels,

@@ -1,16 +1,15 @@
 """A scratch course for grading trials (differential test, benchmark): one exam form,
-varied simulated submissions, and the stock and kernel-free ways of grading them."""
+varied simulated submissions, and stock nbgrader grading of them (the kernel-free way is
+`fastgrade.grade_exam`)."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 
-from . import bank, fastgrade, grading, paper, paths, results, simulate
+from . import bank, grading, paper, paths, results, simulate
 
 
 def varied_answers(manifest: dict, rng: random.Random, p_right: float = 0.6) -> dict:
@@ -41,18 +40,7 @@ def setup(root: Path, paper_name: str, round_label: str, n: int, seed: int = 5):
 def grade_stock(assignment: str, jobs: int = 2) -> None:
     """Stock nbgrader: with no manifest for LiteralGrader to find, every notebook and its
     hidden tests are executed in a kernel, exactly as without shequ."""
-    procs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-                               f"--student={pat}", "--LiteralGrader.manifest_dir=", "--log-level=ERROR"],
-                              cwd=grading.course_root(), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-             for pat in grading.student_patterns(jobs)]
-    errors = [out[-2000:] for p in procs for out, _ in [p.communicate()] if p.returncode != 0]
-    if errors:
-        raise grading.GradingError("\n".join(errors))
-
-
-def grade_kernel_free(assignment: str) -> fastgrade.Report:
-    return fastgrade.grade_exam(assignment)
+    grading.autograde(assignment, jobs, "--LiteralGrader.manifest_dir=")
 
 
 def scores(manifest: dict, rows: list[dict]) -> pd.Series:
