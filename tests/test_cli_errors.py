@@ -13,6 +13,10 @@ CASES = {
     "submissions for an unknown assignment": (["submissions", "import", "basics-r1-a", "answers"], "没有作业"),
     "missing bank folder": (["bank", "check", "--dir", "no-such-bank"], "no-such-bank"),
     "nothing built to release": (["course", "release"], "shequ course build"),
+    "unknown command": (["bogus"], "命令没有“bogus”"),
+    "a word where a number belongs": (["grade", "--jobs", "two", "ic-01-id-check"], "应为整数"),
+    "missing argument": (["site", "audit"], "缺少参数：网站目录"),
+    "unknown option": (["bank", "check", "--colour"], "无法识别的参数：--colour"),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shequ import audit, site
+from shequ import audit, cli, site
 from shequ.paths import DATASETS
 
 WWW = site.site_dir()
@@ -130,7 +130,7 @@ def test_five_blank_columns_are_a_veto(tmp_path):
 def test_clean_site_has_no_findings_and_exits_zero(tmp_path, capsys):
     www = mini_site(tmp_path, [AS_OF, date(2026, 3, 2)])
     assert [f.rule for f in audit.audit(www, AS_OF)] == ["link-external"]
-    assert audit.main([str(www), "--as-of", "2026-03-16"]) == 0
+    assert cli.main(["site", "audit", str(www), "--as-of", "2026-03-16"]) == 0
     assert "未发现单项否决问题" in capsys.readouterr().out
 
 
@@ -142,7 +142,7 @@ def test_home_page_stale_when_nothing_new_for_two_weeks(tmp_path):
 # ---------------------------------------------------------------- command line
 
 def test_exit_status_is_one_when_a_veto_item_fails(capsys, no_network):
-    assert audit.main([str(WWW), "--as-of", "2026-03-16"]) == 1
+    assert cli.main(["site", "audit", str(WWW), "--as-of", "2026-03-16"]) == 1
     out = capsys.readouterr().out
     assert "存在单项否决问题" in out and "监测时间点：2026-03-16" in out
 
@@ -151,21 +151,33 @@ def test_exit_status_is_one_when_a_veto_item_fails(capsys, no_network):
     (["/no/such/dir", "--as-of", "2026-03-16"], "网站目录不存在"),
     ([str(WWW), "--as-of", "2026-13-01"], "日期格式应为 YYYY-MM-DD"),
     ([str(WWW), "--as-of", "16/03/2026"], "日期格式应为 YYYY-MM-DD"),
-    ([], "缺少网站目录"),
+    ([], "缺少参数：网站目录"),
     ([str(WWW), "--colour"], "无法识别的参数"),
     ([str(DATASETS / "network")], "没有 .html 页面"),
     ([str(WWW), "--as-of", "2026-03-16", "--html", "/no/such/dir/r.html"], "无法写入报告文件"),
 ])
 def test_bad_input_exits_two_with_a_chinese_message(argv, message, capsys):
-    assert audit.main(argv) == 2
+    try:
+        status = cli.main(["site", "audit", *argv])
+    except SystemExit as e:  # argparse's own errors end this way
+        status = e.code
+    assert status == 2
     err = capsys.readouterr().err
     assert err.startswith("错误：") and message in err
     assert "Traceback" not in err
 
 
+def test_help_is_in_chinese_and_exits_zero(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["site", "audit", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：shequ site audit") and "--as-of YYYY-MM-DD" in out and "退出码" in out
+
+
 def test_html_report_is_written_offline(tmp_path, no_network, capsys):
     out = tmp_path / "report.html"
-    assert audit.main([str(WWW), "--as-of", "2026-03-16", "--html", str(out)]) == 1
+    assert cli.main(["site", "audit", str(WWW), "--as-of", "2026-03-16", "--html", str(out)]) == 1
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in text
     assert '"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif' in text

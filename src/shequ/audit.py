@@ -15,7 +15,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import html
 import posixpath
 import re
@@ -26,6 +25,8 @@ from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from .errors import ShequError
 
 VETO, SCORE, HINT = "否决", "扣分", "提示"
 SEVERITY_ORDER = {VETO: 0, SCORE: 1, HINT: 2}
@@ -630,63 +631,32 @@ def render_html(findings: list[Finding], as_of: date | None = None, site: str = 
 
 # ---------------------------------------------------------------- command line
 
-class _UsageError(Exception):
-    pass
+class AuditInputError(ShequError):
+    """The site folder, date or output file given to `shequ site audit` is unusable."""
 
 
-class _Parser2(argparse.ArgumentParser):
-    def error(self, message):  # argparse would print English usage and exit
-        if "required" in message:
-            message = "缺少网站目录"
-        elif "unrecognized arguments" in message:
-            message = "无法识别的参数：" + message.split(":", 1)[-1].strip()
-        elif "expected one argument" in message:
-            message = message.split(":", 1)[0].replace("argument ", "") + " 后面缺少取值"
-        raise _UsageError(f"{message}。用法：shequ site audit 网站目录 [--as-of YYYY-MM-DD] [--html 报告.html]")
-
-
-def _parse_date(s: str) -> date:
+def parse_date(s: str) -> date:
     try:
         return datetime.strptime(s, "%Y-%m-%d").date()
     except ValueError:
-        raise _UsageError(f"日期格式应为 YYYY-MM-DD（例如 2026-03-16），收到：{s}") from None
+        raise AuditInputError(f"日期格式应为 YYYY-MM-DD（例如 2026-03-16），收到：{s}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """shequ site audit DIR [--as-of DATE] [--html FILE]：0 无否决项，1 有否决项，2 输入有误。"""
-    ap = _Parser2(prog="shequ site audit", add_help=False,
-                  description="离线巡检网站目录（不联网）：栏目更新、留言回应、个人信息泄露、链接、无障碍等。"
-                              "退出码：0 没有否决项，1 有否决项，2 输入有误。")
-    ap.add_argument("-h", "--help", action="help", help="显示本帮助")
-    ap.add_argument("dir", metavar="网站目录", help="含 .html 页面的目录")
-    ap.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="监测时间点 YYYY-MM-DD，默认今天")
-    ap.add_argument("--html", dest="html_out", metavar="报告.html", help="另存一份 HTML 报告到此文件")
-    try:
+def run(site_dir: str, as_of: str | None = None, html_out: str | None = None) -> int:
+    """`shequ site audit`: prints the report (and writes it as HTML); 0 no veto item, 1 a veto item fails."""
+    day = parse_date(as_of) if as_of else date.today()
+    root = Path(site_dir)
+    if not root.is_dir():
+        raise AuditInputError(f"网站目录不存在或不是目录：{root}")
+    if not any(root.rglob("*.html")):
+        raise AuditInputError(f"目录中没有 .html 页面：{root}")
+    findings = audit(root, day)
+    if html_out:
         try:
-            args = ap.parse_args(argv)
-        except SystemExit as e:  # --help
-            return int(e.code or 0)
-        as_of = _parse_date(args.as_of) if args.as_of else date.today()
-        root = Path(args.dir)
-        if not root.is_dir():
-            raise _UsageError(f"网站目录不存在或不是目录：{root}")
-        if not any(root.rglob("*.html")):
-            raise _UsageError(f"目录中没有 .html 页面：{root}")
-        findings = audit(root, as_of)
-        if args.html_out:
-            out = Path(args.html_out)
-            try:
-                out.write_text(render_html(findings, as_of, str(root)), encoding="utf-8")
-            except OSError:
-                raise _UsageError(f"无法写入报告文件 {out}（所在目录不存在或没有写权限）") from None
-        sys.stdout.write(render_text(findings, as_of, str(root)))
-        if args.html_out:
-            print(f"HTML 报告已写入：{args.html_out}")
-    except _UsageError as e:
-        print(f"错误：{e}", file=sys.stderr)
-        return 2
+            Path(html_out).write_text(render_html(findings, day, str(root)), encoding="utf-8")
+        except OSError:
+            raise AuditInputError(f"无法写入报告文件 {html_out}（所在目录不存在或没有写权限）") from None
+    sys.stdout.write(render_text(findings, day, str(root)))
+    if html_out:
+        print(f"HTML 报告已写入：{html_out}")
     return 1 if has_veto(findings) else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

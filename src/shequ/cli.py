@@ -3,6 +3,7 @@ input ends with a clear message and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -164,11 +165,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_site_audit(args) -> int:
-    try:
-        from . import audit
-    except ImportError:
-        raise UserError("网站巡检模块尚未安装。") from None
-    return audit.main(args.rest)
+    from . import audit
+
+    return audit.run(args.dir, args.as_of, args.html_out)
 
 
 # ---- one function per command group: each registers its own sub-commands -----------------
@@ -228,8 +227,12 @@ def _report(sub) -> None:
 
 def _site(sub) -> None:
     site = sub.add_parser("site", help="网站维护").add_subparsers(dest="cmd", metavar="子命令")
-    a = site.add_parser("audit", help="离线巡检网站快照", add_help=False)
-    a.add_argument("rest", nargs=argparse.REMAINDER)
+    a = site.add_parser("audit", help="离线巡检网站快照",
+                        description="离线巡检网站目录（不联网）：栏目更新、留言回应、个人信息泄露、链接、无障碍等。"
+                                    "退出码：0 没有否决项，1 有否决项，2 输入有误。")
+    a.add_argument("dir", metavar="网站目录", help="含 .html 页面的目录")
+    a.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="监测时间点，默认今天")
+    a.add_argument("--html", dest="html_out", metavar="报告.html", help="另存一份 HTML 报告到此文件")
     a.set_defaults(func=cmd_site_audit)
 
 
@@ -449,18 +452,61 @@ def _results(sub) -> None:
 GROUPS = [_data, _bank, _paper, _demo, _report, _site, _feedback, _course, _roster, _submissions, _grade, _lab, _results]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        # prefix "" is argparse building a sub-command's prog name: leave that alone
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+# argparse's own messages, in the order tried; anything else is passed on as argparse wrote it
+_ARGPARSE_MESSAGES = [
+    (re.compile(r"the following arguments are required: (.*)"), "缺少参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (.*?): invalid choice: '(.*?)' \(choose from (.*)\)"), "{0}没有“{1}”，可选：{2}"),
+    (re.compile(r"argument (.*?): expected one argument"), "{0} 后面缺少取值"),
+    (re.compile(r"argument (.*?): invalid (\w+) value: '(.*?)'"), "{0} 的取值应为{1}，收到：{2}"),
+    (re.compile(r"argument (.*?): expected at least one argument"), "{0} 后面至少要有一个取值"),
+]
+
+
+_WORDS = {"int": "整数", "float": "数字"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """Help and usage errors in Chinese; sub-command parsers inherit this class."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("formatter_class", _HelpFormatter)
+        kw["add_help"] = False
+        super().__init__(*a, **kw)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message):
+        for pattern, chinese in _ARGPARSE_MESSAGES:
+            m = pattern.fullmatch(message)
+            if m:
+                message = chinese.format(*(_WORDS.get(g, g.replace("'", "")) for g in m.groups()))
+                break
+        self.exit(2, f"错误：{message}。\n{self.format_usage()}查看帮助：{self.prog} --help\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="shequ", description="社区信息化培训测评套件")
+    p = _Parser(prog="shequ", description="社区信息化培训测评套件")
     sub = p.add_subparsers(dest="group", metavar="命令")
     for group in GROUPS:
         group(sub)
+    for gp in sub.choices.values():  # `shequ bank` alone: show what bank can do
+        if gp.get_default("func") is None:
+            gp.set_defaults(func=lambda args, gp=gp: gp.print_help() or 2)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
-    if not hasattr(args, "func"):
+    if not hasattr(args, "func"):  # `shequ` alone
         p.print_help()
         return 2
     try:
