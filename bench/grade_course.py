@@ -11,6 +11,7 @@ time, medians and speed-ups side by side; checks that every run gives the same s
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -29,8 +30,9 @@ SOL = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", 
 
 
 def submissions_for(root: Path, names: list[str]) -> list[tuple[str, object]]:
-    """(assignment, notebook) candidates: solution, blank, each wrong solution."""
-    out = []
+    """(assignment, notebook) candidates: solution, each wrong solution, blank; taken one exercise
+    at a time in turn, so that a few submissions already cover every exercise."""
+    per_exercise = []
     wrong_dir = paths.ROOT / "tests" / "files" / "wrong-solutions"
     for a in names:
         source = nbformat.read(root / "source" / a / f"{a}.ipynb", 4)
@@ -38,6 +40,7 @@ def submissions_for(root: Path, names: list[str]) -> list[tuple[str, object]]:
         solved = {c.metadata["nbgrader"]["grade_id"]: SOL.sub(lambda m: m.group(1), c.source)
                   for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
         variants = [{}] + [json.loads(w.read_text(encoding="utf-8")) for w in sorted(wrong_dir.glob(f"{a}--*.json"))]
+        out = []
         for replace in variants:
             nb = nbformat.from_dict(json.loads(nbformat.writes(release)))
             for c in nb.cells:
@@ -46,7 +49,9 @@ def submissions_for(root: Path, names: list[str]) -> list[tuple[str, object]]:
                     c.source = replace.get(g, solved[g])
             out.append((a, nb))
         out.append((a, release))
-    return out
+        per_exercise.append(out)
+    turns = itertools.zip_longest(*per_exercise)
+    return [c for turn in turns for c in turn if c is not None]
 
 
 def main(argv=None) -> int:
