@@ -127,6 +127,33 @@ def test_five_blank_columns_are_a_veto(tmp_path):
     assert [f.rule for f in found if f.severity == audit.VETO] == ["column-blank"] * 5 + ["column-blank-total"]
 
 
+def message_page(posted: date, replied: date | None) -> str:
+    """A 互动留言 page in the snapshot's markup: <time class="posted">, <time class="replied">."""
+    body = f'<h1>留言</h1><p><time class="posted" datetime="{posted:%Y-%m-%d}T09:00">{posted}</time></p>'
+    if replied:
+        body += f'<p><time class="replied" datetime="{replied:%Y-%m-%d}T10:00">{replied}</time></p>'
+    return site.page_html("m.html", "留言", body, column="互动留言", pubdate=f"{posted:%Y-%m-%d} 09:00",
+                          source="网民留言", article=True)
+
+
+@pytest.mark.parametrize("posted, replied, reported", [
+    (date(2025, 11, 1), None, "超过 3 个月未回应"),
+    (date(2025, 12, 16), None, None),  # exactly 3 months before the check: not over yet
+    (date(2025, 6, 1), date(2025, 10, 2), "答复时间 2025-10-02，超过 3 个月才答复"),
+    (date(2025, 6, 1), date(2025, 9, 1), None),  # answered on the day 3 months were up
+    (date(2025, 3, 1), date(2025, 8, 1), None),  # late, but before the year the check looks back on
+    (date(2025, 3, 20), date(2025, 8, 1), "超过 3 个月才答复"),
+])
+def test_a_message_answered_after_three_months_counts_like_an_unanswered_one(tmp_path, posted, replied, reported):
+    www = mini_site(tmp_path, [AS_OF])
+    (www / "msg").mkdir()
+    (www / "msg" / "m.html").write_text(message_page(posted, replied), encoding="utf-8")
+    found = [f for f in audit.audit(www, AS_OF) if f.rule == "message-unanswered"]
+    assert [reported in f.detail for f in found] == ([True] if reported else [])
+    overdue = audit.messages_frame(audit.load_site(www), AS_OF)["overdue"].tolist()
+    assert overdue == [bool(reported)]
+
+
 def test_clean_site_has_no_findings_and_exits_zero(tmp_path, capsys):
     www = mini_site(tmp_path, [AS_OF, date(2026, 3, 2)])
     assert [f.rule for f in audit.audit(www, AS_OF)] == ["link-external"]

@@ -50,7 +50,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "column-stale-total": ("栏目不更新（累计）", VETO, "未按期更新的栏目超过（含）5 个即单项否决，须逐一补发或整合下线。"),
     "column-blank": ("空白栏目", SCORE, "有栏目无内容：补充内容，或把栏目下线。"),
     "column-blank-total": ("空白栏目（累计）", VETO, "空白栏目超过（含）5 个即单项否决。"),
-    "message-unanswered": ("互动回应差", VETO, "有效留言须及时答复；超过 3 个月未回应属单项否决。"),
+    "message-unanswered": ("互动回应差", VETO, "有效留言须及时答复；超过 3 个月未回应（包括拖过 3 个月才答复）属单项否决。"),
     "id-exposed": ("泄露身份证号", VETO, "立即撤下或改为脱敏显示（如 990102********1234），并按程序报告。"),
     "phone-exposed": ("泄露手机号", VETO, "立即撤下或改为脱敏显示（如 154****1234）；公开联系方式用办公电话。"),
     "script-unescaped": ("未转义的脚本", VETO,
@@ -98,6 +98,14 @@ def months_before(d: date, n: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def message_overdue(posted: date, replied: date | None, as_of: date) -> bool:
+    """互动回应差：监测时间点前 1 年内的留言，到监测日仍未答复且已超过 3 个月，或过了 3 个月以后才答复。"""
+    if posted < months_before(as_of, MESSAGE_WINDOW_MONTHS):
+        return False
+    end = replied if replied is not None and replied <= as_of else as_of
+    return posted < months_before(end, UNANSWERED_MONTHS)
 
 
 def parse_pubdate(value: str | None) -> datetime | None:
@@ -400,15 +408,22 @@ def _column_findings(cols: list[Column], as_of: date) -> list[Finding]:
     return out
 
 
+def _message_dates(page: Page) -> tuple[datetime | None, datetime | None]:
+    """(留言时间, 答复时间)；没有或写错的为 None。"""
+    posted = parse_pubdate(page.posted[0].replace("T", " ")) if page.posted else None
+    replied = parse_pubdate(page.replied[0].replace("T", " ")) if page.replied else None
+    return posted, replied
+
+
 def _page_findings(path: str, page: Page, existing: set[str], as_of: date) -> list[Finding]:
     out: list[Finding] = []
-    # 互动回应差: an unanswered message older than 3 months, posted within the last year
-    if page.posted and not page.replied:
-        posted = parse_pubdate(page.posted[0].replace("T", " "))
-        if posted and months_before(as_of, MESSAGE_WINDOW_MONTHS) <= posted.date() < months_before(
-                as_of, UNANSWERED_MONTHS):
-            out.append(_f("message-unanswered", path,
-                          f"留言时间 {posted:%Y-%m-%d}，超过 3 个月未回应"))
+    # 互动回应差
+    posted, replied = _message_dates(page)
+    if posted and (replied or not page.replied) and message_overdue(
+            posted.date(), replied.date() if replied else None, as_of):
+        out.append(_f("message-unanswered", path, f"留言时间 {posted:%Y-%m-%d}，" + (
+            f"答复时间 {replied:%Y-%m-%d}，超过 3 个月才答复" if replied and replied.date() <= as_of
+            else "超过 3 个月未回应")))
     # 安全泄密类
     text = "\n".join(page.texts)
     for masked in dict.fromkeys(mask_id(n) for n in find_ids(text)):
@@ -517,19 +532,17 @@ def columns_frame(pages: dict[str, Page], as_of: date):
 
 
 def messages_frame(pages: dict[str, Page], as_of: date):
-    """每条留言一行：page, title, posted, replied, waited_days（未答复的算到监测日）, overdue（超过 3 个月未回应）。"""
+    """每条留言一行：page, title, posted, replied, waited_days（未答复的算到监测日）,
+    overdue（互动回应差：超过 3 个月未回应，或超过 3 个月才答复）。"""
     import pandas as pd
 
     rows = []
     for path, p in pages.items():
         if not p.posted:
             continue
-        posted = parse_pubdate(p.posted[0].replace("T", " "))
-        replied = parse_pubdate(p.replied[0].replace("T", " ")) if p.replied else None
+        posted, replied = _message_dates(p)
         end = replied.date() if replied else as_of
-        overdue = (replied is None and posted is not None
-                   and months_before(as_of, MESSAGE_WINDOW_MONTHS) <= posted.date()
-                   < months_before(as_of, UNANSWERED_MONTHS))
+        overdue = posted is not None and message_overdue(posted.date(), replied.date() if replied else None, as_of)
         rows.append({"page": path, "title": p.title, "posted": posted, "replied": replied,
                      "waited_days": (end - posted.date()).days if posted else None, "overdue": overdue})
     return pd.DataFrame(rows)
