@@ -347,15 +347,21 @@ def student_patterns(jobs: int) -> list[str]:
 def autograde(assignment: str, jobs: int = 1, *extra: str) -> None:
     """Autograde every submission of an assignment, in `jobs` parallel nbgrader processes
     (`extra`: more nbgrader options)."""
+    import tempfile
+
     procs = []
     for pat in student_patterns(jobs):
         cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
                f"--student={pat}", "--log-level=WARN", *extra]
-        procs.append(subprocess.Popen(cmd, cwd=course_root(), stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True))
+        # a file, not a pipe: a pipe nobody reads yet fills up and stalls that process behind the others
+        log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        procs.append((subprocess.Popen(cmd, cwd=course_root(), stdout=log, stderr=subprocess.STDOUT), log))
     errors = []
-    for p in procs:
-        out, _ = p.communicate()
+    for p, log in procs:
+        p.wait()
+        log.seek(0)
+        out = log.read()
+        log.close()
         if p.returncode != 0:
             errors.append(out[-3000:])
     if errors:
