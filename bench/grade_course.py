@@ -63,9 +63,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="shequ-bench-"))
-    root = tmp / "grading"
-    root.mkdir()
-    shutil.copy(paths.ROOT / "grading" / "nbgrader_config.py", root)
+    root = grading.new_course(tmp / "grading")
     paths.GRADING = root
     os.environ["SHEQU_GRADING"] = str(root)
     os.environ.pop("SHEQU_DB_URL", None)

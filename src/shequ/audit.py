@@ -408,19 +408,20 @@ def _column_findings(cols: list[Column], as_of: date) -> list[Finding]:
     return out
 
 
-def _message_dates(page: Page) -> tuple[datetime | None, datetime | None]:
-    """(留言时间, 答复时间)；没有或写错的为 None。"""
+def _message(page: Page, as_of: date) -> tuple[datetime | None, datetime | None, bool]:
+    """(留言时间, 答复时间, 互动回应差)；时间没有或写错的为 None，答复时间写错的不判。"""
     posted = parse_pubdate(page.posted[0].replace("T", " ")) if page.posted else None
     replied = parse_pubdate(page.replied[0].replace("T", " ")) if page.replied else None
-    return posted, replied
+    overdue = posted is not None and (replied is not None or not page.replied) and message_overdue(
+        posted.date(), replied.date() if replied else None, as_of)
+    return posted, replied, overdue
 
 
 def _page_findings(path: str, page: Page, existing: set[str], as_of: date) -> list[Finding]:
     out: list[Finding] = []
     # 互动回应差
-    posted, replied = _message_dates(page)
-    if posted and (replied or not page.replied) and message_overdue(
-            posted.date(), replied.date() if replied else None, as_of):
+    posted, replied, overdue = _message(page, as_of)
+    if overdue:
         out.append(_f("message-unanswered", path, f"留言时间 {posted:%Y-%m-%d}，" + (
             f"答复时间 {replied:%Y-%m-%d}，超过 3 个月才答复" if replied and replied.date() <= as_of
             else "超过 3 个月未回应")))
@@ -540,9 +541,8 @@ def messages_frame(pages: dict[str, Page], as_of: date):
     for path, p in pages.items():
         if not p.posted:
             continue
-        posted, replied = _message_dates(p)
+        posted, replied, overdue = _message(p, as_of)
         end = replied.date() if replied else as_of
-        overdue = posted is not None and message_overdue(posted.date(), replied.date() if replied else None, as_of)
         rows.append({"page": path, "title": p.title, "posted": posted, "replied": replied,
                      "waited_days": (end - posted.date()).days if posted else None, "overdue": overdue})
     return pd.DataFrame(rows)
