@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install system-deps demo test test-fast lab course roster data data-check bank-check report bench clean
+.PHONY: help install system-deps demo test test-fast test-one lab course roster data data-check bank-check report bench clean
 
 help: ## 列出所有目标 (list every target)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +35,11 @@ demo: $(STAMP) ## 演示：组卷→发布→模拟作答→nbgrader 评分→�
 test: $(STAMP) system-deps ## 运行全部测试：单元测试、端到端、讲义与分析笔记本 (nbval-lax)
 	$(PY) -m pytest --nbval-lax --durations=15 tests $(ANALYTICS) $(LESSONS)
 
-test-fast: $(STAMP) ## 只运行单元测试（不跑笔记本和端到端）
-	$(PY) -m pytest -m "not slow" tests
+test-fast: $(STAMP) ## 快速测试：不启动 nbgrader、内核、服务器和浏览器的测试（约 1 分钟）
+	$(PY) -m pytest -m "not slow" --durations=10 tests
+
+test-one: $(STAMP) ## 运行一个测试，如 make test-one T=tests/bank/test_bank_check.py::test_the_shipped_bank_passes
+	$(PY) -m pytest -x "$(T)"
 
 lab: $(STAMP) ## 启动 JupyterLab（含 nbgrader 作业列表与阅卷 formgrader；交换目录 grading/exchange/）
 	$(SHEQU) lab

@@ -187,14 +187,15 @@ def cpu_s() -> float:
 
 
 def compute_views(df: pd.DataFrame, roster: pd.DataFrame) -> dict:
-    from shequ import analytics, itemstats
+    from shequ import analytics
+    from shequ.analytics import items as itemstats
 
     t = {}
     t0 = time.perf_counter()
     ana = itemstats.analyse(df)
     t["item analysis"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    analytics.views(df, roster, ana)
+    analytics.district_views(df, roster, ana)
     t["district views"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     for s in sorted(roster["street"].unique()):
@@ -218,7 +219,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-render", action="store_true")
     args = ap.parse_args(argv)
 
-    from shequ import report
+    from shequ.report import render as report
 
     t = time.perf_counter()
     df, roster = generate(args.workers, args.rounds, args.items)

@@ -24,7 +24,10 @@ from pathlib import Path
 
 import nbformat
 
-from shequ import course, gradeops, grading, paths
+from shequ import paths
+from shequ.exam import exercise as course
+from shequ.grading import course as grading
+from shequ.grading import run as gradeops
 
 SOL = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.S | re.M)
 

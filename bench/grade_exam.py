@@ -9,7 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from shequ import fastgrade, paths, trial
+from shequ import paths
+from shequ.grading import bulk as fastgrade
+from shequ.synth import trial
 
 
 def main(n: int = 200) -> int:

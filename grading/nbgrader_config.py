@@ -7,13 +7,14 @@ from pathlib import Path
 c = get_config()  # noqa: F821 (provided by nbgrader)
 here = Path(__file__).resolve().parent
 
+from shequ.grading.course import COURSE_ID  # noqa: E402
+from shequ.grading.gradebook import db_url  # noqa: E402
+
 c.CourseDirectory.root = str(here)
-c.CourseDirectory.course_id = "shequ"
+c.CourseDirectory.course_id = COURSE_ID
 # SQLite beside this file by default; SHEQU_DB_URL (e.g. postgresql://user:pw@host/db) for a
 # shared PostgreSQL server (see README, PostgreSQL)
-from shequ.grading import normalise_db_url  # noqa: E402
-
-c.CourseDirectory.db_url = normalise_db_url(os.environ.get("SHEQU_DB_URL") or f"sqlite:///{here / 'gradebook.db'}")
+c.CourseDirectory.db_url = db_url(here)
 # the exchange lives inside the project: no /srv paths, no root-only set-up
 c.Exchange.root = str(here / "exchange")
 c.Exchange.path_includes_course = False
@@ -24,8 +25,8 @@ for _d in (c.Exchange.root, c.Exchange.assignment_dir):  # the assignment list n
     os.makedirs(_d, exist_ok=True)
 
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
-from shequ.grading import (CODE_STUB, TEXT_STUB, ExamClearSolutions, LiteralGrader,  # noqa: E402
-                           speed_up_metadata_validation)
+from shequ.exam.cells import CODE_STUB, TEXT_STUB  # noqa: E402
+from shequ.grading.plugins import ExamClearSolutions, LiteralGrader, speed_up_metadata_validation  # noqa: E402
 
 # released stubs in Chinese; exam answer cells are released as `q07 = ""` (ExamClearSolutions)
 c.ClearSolutions.code_stub = {"python": CODE_STUB}
@@ -44,7 +45,7 @@ c.Autograde.autograde_preprocessors = [
 c.LiteralGrader.manifest_dir = str(here / "manifests")
 c.Execute.timeout = int(os.environ.get("SHEQU_CELL_TIMEOUT", "60"))
 # kernels talk over Unix sockets named by process: parallel graders never race for a TCP port
-from shequ.grading import kernel_ipc_prefix  # noqa: E402
+from shequ.grading.plugins import kernel_ipc_prefix  # noqa: E402
 
 c.KernelManager.transport = "ipc"
 c.KernelManager.ip = kernel_ipc_prefix()

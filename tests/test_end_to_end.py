@@ -10,35 +10,39 @@ import nbformat
 import pandas as pd
 import pytest
 
-from scratch import use_course
-from shequ import bank, fastgrade, grading, paper, paths, report, results, simulate
+from shequ import bank, paths, results
+from shequ.exam import paper
+from shequ.grading import bulk as fastgrade
+from shequ.grading import course as nbcourse
+from shequ.grading import gradebook
+from shequ.report import render as report
+from shequ.synth import simulate
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "basics-r2"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def course(request, tmp_path_factory):
+def course(request, tmp_path_factory, use_course, postgres_admin_url, new_database):
     """The whole pipeline with the gradebook in SQLite (the default) and in PostgreSQL."""
     drop = None
     if request.param == "postgresql":  # a fresh database on the server .ci/postgres-start runs
-        from test_grading_db import new_database, postgres_admin_url
 
         url, drop = new_database(postgres_admin_url())
     mp = pytest.MonkeyPatch()
     root = use_course(mp, tmp_path_factory.mktemp("grading"), url if drop else None)
     items = bank.load_ok()
     (m,) = paper.build("basics", "r2", forms=1, bank_items=items)
-    grading.generate(ASSIGNMENT)
-    grading.release(ASSIGNMENT)
+    nbcourse.generate(ASSIGNMENT)
+    nbcourse.release(ASSIGNMENT)
     roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
     rows = roster.to_dict("records")[:14]
-    grading.sync_students(rows)
+    gradebook.sync_students(rows)
     cohort = simulate.make_cohort(rows, list(bank.load_skills()), seed=11)
     released = nbformat.read(str(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), 4)
     taken = simulate.take_paper(cohort, m, 1, rows)
     for wid, ans in taken.items():
-        grading.submit(ASSIGNMENT, wid, simulate.fill_notebook(released, ans), "2026-06-15 10:00:00 UTC")
+        nbcourse.submit(ASSIGNMENT, wid, simulate.fill_notebook(released, ans), "2026-06-15 10:00:00 UTC")
     yield {"root": root, "manifest": m, "taken": taken, "roster": roster}
     mp.undo()
     if drop:
@@ -50,7 +54,7 @@ def intended(taken):
 
 
 def gradebook_scores(manifest, roster):
-    df = results.build(grading.db_url(), roster, {manifest["assignment"]: manifest})
+    df = results.build(gradebook.db_url(), roster, {manifest["assignment"]: manifest})
     return {(r.worker_id, r.cell): r.score for r in df.itertuples()}, df
 
 
@@ -78,7 +82,7 @@ def test_no_released_file_contains_a_key_or_hidden_test(course):
 
 
 def test_nbgrader_autograde_scores_equal_the_simulated_intent(course):
-    grading.autograde(ASSIGNMENT, jobs=2)
+    nbcourse.autograde(ASSIGNMENT, jobs=2)
     got, df = gradebook_scores(course["manifest"], course["roster"])
     want = intended(course["taken"])
     assert want and got == pytest.approx(want)
@@ -108,7 +112,7 @@ def test_report_renders_from_the_gradebook_results(course, tmp_path):
 
 
 def test_feedback_shows_answers_key_and_explanation_but_no_test_code(course):
-    from shequ import feedback
+    from shequ.report import feedback
 
     fastgrade.grade_exam(ASSIGNMENT)
     out = feedback.generate(ASSIGNMENT)

@@ -17,44 +17,22 @@ class UserError(ShequError):
 def cmd_data_generate(args) -> int:
     from . import synth
 
-    files = synth.district_files()
-    extra = _optional_generators()
-    for gen in extra:
-        files.update(gen())
     if args.check:
-        from . import paths
-
-        stale = []
-        for rel, content in files.items():
-            p = paths.DATASETS / rel
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            if not p.exists() or p.read_bytes() != data:
-                stale.append(rel)
+        stale = synth.stale()
         if stale:
             print("以下数据文件与生成器不一致（运行 `shequ data generate` 重新生成）：\n  " + "\n  ".join(stale))
             return 1
-        print(f"数据文件与生成器一致（{len(files)} 个文件）。")
+        print(f"数据文件与生成器一致（{len(synth.files())} 个文件）。")
         return 0
-    written = synth.write(files)
+    written = synth.write()
     print(f"已生成 {len(written)} 个数据文件到 datasets/（全部为合成数据）。")
     return 0
 
 
-def _optional_generators():
-    """Generators of the course datasets (residents, site), when those modules exist."""
-    gens = []
-    for mod in ("residents", "site"):
-        try:
-            m = __import__(f"shequ.{mod}", fromlist=["files"])
-        except ImportError:
-            continue
-        if hasattr(m, "files"):
-            gens.append(m.files)
-    return gens
-
-
 def cmd_bank_check(args) -> int:
-    from . import bank, bankio
+    from . import bank
+    from .bank import excel as bankio
+    from .bank import stats as bankstats
 
     d = bankio.bank_dir(args.dir)
     items, problems = bank.load(d)
@@ -63,13 +41,14 @@ def cmd_bank_check(args) -> int:
     if problems:
         print(f"\n发现 {len(problems)} 处问题（共读入 {len(items)} 道无误的题目）。改正后重新运行 `shequ bank check`。")
         return 1
-    st = bank.stats(items)["by_type"]
+    st = bankstats.stats(items)["by_type"]
     print(f"题库检查通过：{len(items)} 题（" + "，".join(f"{k} {v}" for k, v in st.items()) + "）。")
     return 0
 
 
 def cmd_bank_export(args) -> int:
-    from . import bank, bankio
+    from . import bank
+    from .bank import excel as bankio
 
     d = bankio.bank_dir(args.dir)
     out = bankio.output_path(args.file, (".xlsx", ".csv"))
@@ -84,7 +63,8 @@ def cmd_bank_export(args) -> int:
 
 
 def cmd_bank_import(args) -> int:
-    from . import bank, bankio
+    from . import bank
+    from .bank import excel as bankio
 
     d = bankio.bank_dir(args.dir, may_be_new=True)
     rep = bankio.import_table(Path(args.file), d, bank.load_skills(), write=not args.dry_run)
@@ -97,16 +77,18 @@ def cmd_bank_import(args) -> int:
 
 
 def cmd_bank_stats(args) -> int:
-    from . import bank, bankio
+    from . import bank
+    from .bank import excel as bankio
+    from .bank import stats as bankstats
 
     d = bankio.bank_dir(args.dir)
     out = bankio.output_path(args.xlsx, (".xlsx",)) if args.xlsx else None
     items, problems = bank.load(d)
-    types, grid = bankio.stats_tables(items, bank.load_skills())
-    print(f"题库共 {len(items)} 题。\n\n按题型：\n{bankio.format_table(types)}\n\n"
-          f"双向细目表（主知识点 × 认知层次，题数）：\n{bankio.format_table(grid)}")
+    types, grid = bankstats.stats_tables(items, bank.load_skills())
+    print(f"题库共 {len(items)} 题。\n\n按题型：\n{bankstats.format_table(types)}\n\n"
+          f"双向细目表（主知识点 × 认知层次，题数）：\n{bankstats.format_table(grid)}")
     if out:
-        bankio.write_stats_xlsx(out, types, grid)
+        bankstats.write_stats_xlsx(out, types, grid)
         print(f"\n已写入 {out}")
     if problems:
         print(f"\n注意：题库有 {len(problems)} 处问题，上表只统计无误的题目；运行 `shequ bank check` 查看。")
@@ -115,20 +97,22 @@ def cmd_bank_stats(args) -> int:
 
 
 def cmd_bank_format(args) -> int:
-    from . import bankio
+    from .bank import canonical
+    from .bank import excel as bankio
 
     d = bankio.bank_dir(args.dir)
     problems = bankio.precheck(d)
     if problems:
         print("题库有问题，先运行 `shequ bank check` 改正：\n" + "\n".join(map(str, problems)))
         return 1
-    changed = bankio.format_bank(d)
+    changed = canonical.format_bank(d)
     print(f"已按统一格式重写 {len(changed)} 个文件：" + "、".join(changed) if changed else "全部文件已是统一格式。")
     return 0
 
 
 def cmd_paper_build(args) -> int:
-    from . import bank, paper
+    from . import bank
+    from .exam import paper
 
     try:
         items = bank.load_ok()
@@ -150,24 +134,23 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
-    import pandas as pd
-
-    from . import paths, report, results
+    from . import results
+    from .grading import roster
+    from .report import render as report
 
     try:
         df = results.load(args.results)
     except FileNotFoundError as e:
         raise UserError(str(e)) from None
-    roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
-    index = report.render(df, roster)
+    index = report.render(df, roster.frame())
     print(f"报告已生成：{index}")
     return 0
 
 
 def cmd_site_audit(args) -> int:
-    from . import audit
+    from .site import render
 
-    return audit.run(args.dir, args.as_of, args.html_out)
+    return render.run(args.dir, args.as_of, args.html_out)
 
 
 # ---- one function per command group: each registers its own sub-commands -----------------
@@ -237,7 +220,7 @@ def _site(sub) -> None:
 
 
 def cmd_feedback(args) -> int:
-    from . import feedback
+    from .report import feedback
 
     out = feedback.generate(args.assignment)
     if args.release and out["written"]:
@@ -261,9 +244,9 @@ def _feedback(sub) -> None:
 # ---- course exercises, roster, submissions, grading, JupyterLab (grading operations) ------
 
 def cmd_course_build(args) -> int:
-    from . import course
+    from .exam import exercise
 
-    ms = course.build(args.course)
+    ms = exercise.build(args.course)
     for m in ms:
         print(f"已生成 grading/source/{m['assignment']}/（{len(m['cells'])} 个评分测试，满分 {m['max_score']:g}）"
               f"和 grading/manifests/{m['assignment']}.json")
@@ -272,17 +255,18 @@ def cmd_course_build(args) -> int:
 
 
 def cmd_course_release(args) -> int:
-    from . import course, grading
+    from .exam import exercise
+    from .grading import course
 
-    root = grading.course_root()
-    names = args.assignments or [a for a, _ in course.exercises(args.course)
+    root = course.course_root()
+    names = args.assignments or [a for a, _ in exercise.exercises(args.course)
                                  if (root / "source" / a).is_dir()]  # every exercise built so far
     if not names:
         raise UserError("还没有生成任何练习：先运行 shequ course build。")
     missing = [a for a in names if not (root / "source" / a).is_dir()]
     if missing:
         raise UserError(f"grading/source/ 中没有 {'、'.join(missing)}：先运行 shequ course build。")
-    grading.generate_many(names, release=True)  # one nbgrader process for all of them
+    course.generate_many(names, release=True)  # one nbgrader process for all of them
     for a in names:
         print(f"已发布 {a}：学员在 JupyterLab 的作业列表（Assignment List）中可以看到并获取。")
     return 0
@@ -300,7 +284,7 @@ def _course(sub) -> None:
 
 
 def cmd_roster_sync(args) -> int:
-    from . import roster
+    from .grading import gradebook, roster
 
     loaded = roster.load(args.file)
     if loaded.problems:
@@ -311,7 +295,7 @@ def cmd_roster_sync(args) -> int:
     if args.check:
         print(f"花名册检查通过：{len(loaded.rows)} 人（未写入成绩库）。")
         return 0
-    res = roster.sync(loaded.rows)
+    res = gradebook.sync_students(loaded.rows)
     print(f"花名册已同步到成绩库：新增 {len(res.created)} 人，更新 {len(res.updated)} 人，"
           f"未变 {len(res.unchanged)} 人（共 {len(loaded.rows)} 人）。")
     return 0
@@ -326,7 +310,7 @@ def _roster(sub) -> None:
 
 
 def cmd_submissions_import(args) -> int:
-    from . import submissions
+    from .grading import submissions
 
     rep = submissions.import_(args.assignment, Path(args.path))
     print(f"已导入 {len(rep.imported)} 份作答到 grading/submitted/<工号>/{args.assignment}/。")
@@ -341,7 +325,7 @@ def cmd_submissions_import(args) -> int:
 
 
 def cmd_submissions_collect(args) -> int:
-    from . import submissions
+    from .grading import submissions
 
     submissions.collect(args.assignment)
     print(f"已从交换目录收取 {args.assignment} 的作答到 grading/submitted/。")
@@ -360,7 +344,7 @@ def _submissions(sub) -> None:
 
 
 def cmd_grade(args) -> int:
-    from . import gradeops
+    from .grading import run as gradeops
 
     if args.jobs < 1 or (args.timeout is not None and args.timeout < 1):
         raise UserError("--jobs 和 --timeout 必须是正整数。")
@@ -396,9 +380,9 @@ def _grade(sub) -> None:
 def cmd_lab(args) -> int:
     import subprocess
 
-    from . import grading
+    from .grading import course
 
-    argv, cwd, env = grading.lab_command(port=args.port, token=args.token, browser=not args.no_browser)
+    argv, cwd, env = course.lab_command(port=args.port, token=args.token, browser=not args.no_browser)
     print(f"启动 JupyterLab（阅卷：菜单 Nbgrader → Formgrader；作业列表：Nbgrader → Assignment List；"
           f"交换目录 {cwd / 'exchange'}）。按 Ctrl+C 停止。", flush=True)
     try:
@@ -416,23 +400,25 @@ def _lab(sub) -> None:
 
 
 def cmd_results_build(args) -> int:
-    from . import grading, paths, results
+    from . import paths, results
+    from .exam import manifest
+    from .grading import gradebook, roster
+    from .report import render as report
 
     root = Path(args.grading) if args.grading else paths.GRADING
-    manifest_map = results.manifests(root)
+    manifest_map = manifest.load_all(root)
     if not manifest_map:
         raise UserError(f"{root / 'manifests'} 中没有清单：先组卷（shequ paper build）或运行 shequ demo。")
-    roster = results.load_roster(args.roster)
-    if roster is None:
-        raise UserError(f"找不到花名册 {args.roster or paths.DATASETS / 'staff.csv'}。")
-    db = args.db or (f"sqlite:///{root / 'gradebook.db'}" if args.grading else grading.db_url())
+    staff = roster.frame(args.roster)
+    db = args.db or gradebook.db_url(root)
     out = Path(args.out) if args.out else paths.BUILD / "results"
     try:
-        table, files = results.rebuild(db, roster, manifest_map, root / "autograded", out)
+        table, files = results.rebuild(db, staff, manifest_map, root / "autograded", out)
     except Exception as e:  # a missing or foreign gradebook: say so, no traceback
         raise UserError(f"无法读取成绩库 {db}：{type(e).__name__}: {e}") from None
     if table.empty:
         raise UserError("成绩库中没有与清单对应的成绩：先评分（shequ grade 或 shequ demo）。")
+    files["xlsx"] = report.write_trainer_workbook(table, staff, out / "results.xlsx")
     print(f"结果表 {len(table)} 行（{table['worker_id'].nunique()} 人，{table['assessment'].nunique()} 个测评）：")
     for f in files.values():
         print(f"  {f}")

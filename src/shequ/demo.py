@@ -7,7 +7,11 @@ import time
 import nbformat
 import pandas as pd
 
-from . import bank, fastgrade, grading, paper, paths, results, simulate
+from . import bank, paths, results
+from .exam import paper
+from .grading import bulk, course, gradebook
+from .grading import roster as rostermod
+from .synth import simulate
 
 
 class Steps:
@@ -42,8 +46,8 @@ class Steps:
 
 def reset_course() -> None:
     """Remove what earlier runs generated under grading/ (all of it is rebuilt)."""
-    root = grading.course_root()
-    for d in ("source", "release", "submitted", "autograded", "feedback", "exchange", "manifests"):
+    root = course.course_root()
+    for d in course.COURSE_DIRS:
         shutil.rmtree(root / d, ignore_errors=True)
     for f in root.glob("gradebook.db*"):
         f.unlink()
@@ -58,7 +62,7 @@ def run(paper_name: str = "basics", workers: int | None = None,
     skills = list(bank.load_skills())
     bp = paper.load_blueprint(paper_name)
     rounds = [r["label"] for r in bp.rounds] or ["r1"]
-    roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
+    roster = rostermod.frame()
     rows = roster.to_dict("records")
     if workers:
         rows = rows[:workers]
@@ -70,12 +74,12 @@ def run(paper_name: str = "basics", workers: int | None = None,
     for r in rounds:
         by_round.append(paper.build(paper_name, r, bank_items=items))
     manifests = {m["assignment"]: m for forms in by_round for m in forms}
-    grading.generate_many(list(manifests), release=True)  # one nbgrader start-up for all forms
+    course.generate_many(list(manifests), release=True)  # one nbgrader start-up for all forms
     for m in manifests.values():
         step.sub(f"{m['assignment']}（{m['form']}卷）：{len(m['cells'])} 题，满分 {m['max_score']:g}")
 
     step("模拟各轮作答并提交（合成数据）")
-    grading.sync_students(rows)
+    gradebook.sync_students(rows)
     cohort = simulate.make_cohort(rows, skills, seed=seed)
     form_of = paper.assign_forms(rows, len(by_round[0]))
     intended = []
@@ -83,12 +87,12 @@ def run(paper_name: str = "basics", workers: int | None = None,
         present = 0
         for f, m in enumerate(forms):
             name = m["assignment"]
-            released = nbformat.read(str(grading.course_root() / "release" / name / f"{name}.ipynb"), 4)
+            released = nbformat.read(str(course.course_root() / "release" / name / f"{name}.ipynb"), 4)
             date = m["date"] or "2026-01-01"
             takers = [w for w in rows if form_of[w["worker_id"]] == f]
             taken = simulate.take_paper(cohort, m, k, takers)
             for wid, ans in taken.items():
-                grading.submit(name, wid, simulate.fill_notebook(released, ans), f"{date} 10:00:00.000000 UTC")
+                course.submit(name, wid, simulate.fill_notebook(released, ans), f"{date} 10:00:00.000000 UTC")
                 intended += [{"worker_id": wid, "assessment": name, "cell": q, "answer": a, "intended": s}
                              for q, (a, s) in ans.items()]
             present += len(taken)
@@ -97,28 +101,27 @@ def run(paper_name: str = "basics", workers: int | None = None,
     step("评分（客观题不启动内核，直接写入 nbgrader 成绩库）")
     for name in manifests:
         t = time.monotonic()
-        rep = fastgrade.grade_exam(name, progress=step.bar(name))
+        rep = bulk.grade_exam(name, progress=step.bar(name))
         step.sub(f"{name}：{len(rep.graded)} 份评分完成，用时 {time.monotonic() - t:.1f} 秒"
                  + (f"；{len(rep.failed)} 份无法评分：{rep.failed}" if rep.failed else ""))
 
     step("从成绩库提取结果表")
-    table, files = results.rebuild(grading.db_url(), roster, manifests,
-                                   grading.course_root() / "autograded", paths.BUILD / "results")
+    table, files = results.rebuild(gradebook.db_url(), roster, manifests,
+                                   course.course_root() / "autograded", paths.BUILD / "results")
     res_path = files["csv"]
     sim_path = paths.BUILD / "results" / "simulated-answers.csv"
     pd.DataFrame(intended).to_csv(sim_path, index=False, encoding="utf-8", lineterminator="\n")
     step.sub(f"{len(table)} 行 → {res_path.relative_to(paths.ROOT)}")
 
     step("生成成绩反馈（最近一轮）与报告")
-    from . import feedback
+    from .report import feedback
     for m in by_round[-1]:
         fb = feedback.generate(m["assignment"])
         step.sub(f"{m['assignment']}：{len(fb['offline']) + len(fb['written'])} 份反馈 → grading/feedback-offline/")
-    from . import report
-    index = report.render(table, roster)
+    from .report import render
+    index = render.render(table, roster, trainer_workbook=paths.BUILD / "results" / "results.xlsx")
 
     step("完成")
     out(f"\n报告：{index}\n  用浏览器打开：file://{index}\n"
         "在 JupyterLab 中查看课程与阅卷：make lab（formgrader 在 Nbgrader → Formgrader 菜单）")
     return {"report": index, "results": res_path, "simulated": sim_path, "manifests": manifests}
-

@@ -56,6 +56,13 @@ def normalise(value: object) -> str:
     return s.replace("x", "X")
 
 
+def make(address: str, birth: date, seq: int) -> str:
+    """An 18-digit number from a 6-digit address code, a birth date and a 3-digit sequence
+    code, with its check digit (for synthetic data: use a fictional address code)."""
+    body = f"{address}{birth:%Y%m%d}{seq:03d}"
+    return body + check_digit(body)
+
+
 def check_digit(body17: str) -> str:
     """17 位本体码 → 校验码（"0"–"9" 或 "X"）。"""
     if len(body17) != 17 or not body17.isdigit() or not body17.isascii():
@@ -188,3 +195,10 @@ def mask_name(name: object) -> str:
 def is_mobile(phone: object) -> bool:
     """11 位手机号格式：^1[3-9]\\d{9}$（只看格式，不保证号段已分配）。"""
     return bool(MOBILE_RE.match(normalise(phone)))
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(姓, 名): compound surnames (欧阳, 司马 …) keep both characters."""
+    name = name.strip()
+    k = 2 if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES else 1
+    return name[:k], name[k:]

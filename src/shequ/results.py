@@ -7,22 +7,22 @@ notebook) and the option permutation `perm` of the form, so a chosen displayed l
 be traced back to the bank option (distractor analysis across forms, see itemstats).
 
 Exports (`shequ results build`): results.csv (this table, UTF-8, English headers: what
-`load` reads), results.parquet (same, typed), results-excel.csv (UTF-8 with BOM, Chinese
-headers: Excel on Chinese Windows opens it) and results.xlsx (Chinese headers, one sheet
-per view). Rebuilding from the same gradebook gives byte-identical files.
+`load` reads), results.parquet (same, typed) and results-excel.csv (UTF-8 with BOM, Chinese
+headers: Excel on Chinese Windows opens it). Rebuilding from the same gradebook gives
+byte-identical files. This module is upstream of the analytics and never imports them.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from . import paths
+from .exam.manifest import is_exam
+from .grading.gradebook import final_score, read_grades
+from .grading.literal import INVALID, literal_answer
 
 COLUMNS = ["worker_id", "assessment", "kind", "paper", "round", "date", "form", "cell",
            "item", "type", "level", "skills", "score", "max_score", "street", "community",
@@ -39,45 +39,11 @@ ZH = {"worker_id": "工号", "name": "姓名", "assessment": "测评", "kind": "
       "level": "认知层次", "skills": "知识点", "score": "得分", "max_score": "满分",
       "street": "街道", "community": "社区", "role": "岗位", "answer": "作答原文",
       "perm": "选项顺序"}
-EXCEL_MAX_ROWS = 1_048_575  # one header row + this many rows per sheet
-
-GRADES_SQL = """
-SELECT st.id AS worker_id, a.name AS assessment, n.name AS notebook, bc.name AS cell,
-       g.auto_score, g.manual_score, g.extra_credit, gc.max_score
-FROM grade g
-JOIN grade_cells gc ON g.cell_id = gc.id
-JOIN base_cell bc ON bc.id = gc.id
-JOIN submitted_notebook sn ON g.notebook_id = sn.id
-JOIN submitted_assignment sa ON sn.assignment_id = sa.id
-JOIN student st ON sa.student_id = st.id
-JOIN assignment a ON sa.assignment_id = a.id
-JOIN notebook n ON sn.notebook_id = n.id
-"""
-
-
-def read_grades(db_url: str) -> pd.DataFrame:
-    """Every grade in the gradebook with its cell and worker (scores may be None)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as con:
-            df = pd.read_sql(sa.text(GRADES_SQL), con)
-    finally:
-        engine.dispose()
-    return df
-
-
-def manifests(root: Path | None = None) -> dict[str, dict]:
-    d = (root or paths.GRADING) / "manifests"
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(d.glob("*.json"))}
 
 
 def _answer_text(source: str, name: str) -> str:
     """The raw typed answer: the string assigned in the answer cell ('' when blank); a cell
     that is not a literal assignment keeps its source (it scores 0, and reads as unreadable)."""
-    from .grading import INVALID, literal_answer
-
     value = literal_answer(source, name)
     if value is INVALID:
         return source
@@ -92,7 +58,7 @@ def read_answers(autograded: Path, manifest_map: dict[str, dict]) -> dict[tuple[
     nbgrader solution cell whose grade_id is the manifest's cell name."""
     out: dict[tuple[str, str, str], str] = {}
     for name, m in manifest_map.items():
-        if m.get("kind", "exam") != "exam":
+        if not is_exam(m):
             continue
         wanted = {c["cell"] for c in m["cells"] if c["type"] in OBJECTIVE}
         for nb_path in sorted(Path(autograded).glob(f"*/{name}/{name}.ipynb")):
@@ -118,9 +84,7 @@ def build(db_url: str, roster: pd.DataFrame, manifest_map: dict[str, dict],
     `answer` is read from the autograded notebooks under `autograded` (default
     grading/autograded); it is '' where there is none (a blank, 简答, an exercise)."""
     g = read_grades(db_url)
-    # a manual score, once given, overrides the automatic one (nbgrader's own rule)
-    g["score"] = g["manual_score"].where(g["manual_score"].notna(), g["auto_score"])
-    g["score"] = g["score"] + g["extra_credit"].fillna(0)
+    g["score"] = final_score(g)
     autograded = Path(autograded) if autograded else paths.GRADING / "autograded"
     answers = read_answers(autograded, manifest_map) if autograded.exists() else {}
     rows = []
@@ -136,7 +100,7 @@ def build(db_url: str, roster: pd.DataFrame, manifest_map: dict[str, dict],
             if c is None:
                 continue
             rows.append({
-                "worker_id": r.worker_id, "assessment": m_name, "kind": m.get("kind", "exam"),
+                "worker_id": r.worker_id, "assessment": m_name, "kind": "exam" if is_exam(m) else m["kind"],
                 "paper": m.get("paper", m_name), "round": m.get("round", ""), "date": m.get("date", ""),
                 "form": m.get("form", ""), "cell": c["cell"], "item": c.get("item", c["cell"]),
                 "type": c.get("type", ""), "level": c.get("level", ""),
@@ -252,124 +216,21 @@ def export_csv_excel(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-# ---- xlsx ---------------------------------------------------------------------------------
-
-_FIXED_TIME = "2026-01-01T00:00:00Z"
-
-
-def _cell_value(v):
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):  # numpy scalars
-        v = v.item()
-    if isinstance(v, float):
-        return round(v, 4)
-    if isinstance(v, (list, tuple, set)):
-        return "、".join(map(str, v))
-    return v
-
-
-def write_xlsx(sheets: dict[str, pd.DataFrame | str], path: Path, notes: dict[str, str] | None = None) -> Path:
-    """One sheet per view (Chinese sheet names and headers; a str sheet is a note). Bytes
-    are reproducible: fixed document dates and zip timestamps."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EDF2F7")
-    for name, df in sheets.items():
-        ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "_", name)[:31])
-        note = (notes or {}).get(name)
-        if note:
-            c = WriteOnlyCell(ws, value=note)
-            c.font = Font(italic=True, color="555555")
-            ws.append([c])
-        if isinstance(df, str):
-            for line in df.splitlines():
-                ws.append([line])
-            continue
-        d = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
-        if len(d) > EXCEL_MAX_ROWS:
-            ws.append([f"共 {len(d)} 行，超过 Excel 单表上限：请用 CSV 或 parquet 文件。"])
-            continue
-        for i, col in enumerate(d.columns):
-            width = max(8, min(40, 2 * len(str(col)) + 2))
-            ws.column_dimensions[_col_letter(i)].width = width
-        header = []
-        for col in d.columns:
-            c = WriteOnlyCell(ws, value=str(col))
-            c.font, c.fill = bold, fill
-            c.alignment = Alignment(horizontal="center")
-            header.append(c)
-        ws.append(header)
-        for row in d.itertuples(index=False, name=None):
-            ws.append([_cell_value(v) for v in row])
-    wb.properties.creator = "shequ"
-    buf = io.BytesIO()
-    wb.save(buf)
-    _reproducible_zip(buf.getvalue(), path)
-    return path
-
-
-def _col_letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i + 1)
-
-
-def _reproducible_zip(data: bytes, path: Path) -> None:
-    """Rewrite an xlsx (a zip) with fixed entry times and document dates."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                 rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>", content)
-            zi = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            z.writestr(zi, content)
-    path.write_bytes(out.getvalue())
-
-
-def export_all(df: pd.DataFrame, out_dir: Path, sheets: dict[str, pd.DataFrame | str] | None = None,
-               notes: dict[str, str] | None = None) -> dict[str, Path]:
-    """results.csv, results.parquet, results-excel.csv (BOM, Chinese headers: the row-level
-    table for Excel) and results.xlsx (one sheet per view, Chinese headers) in `out_dir`."""
+def export_all(df: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
+    """results.csv, results.parquet and results-excel.csv (BOM, Chinese headers: the
+    row-level table for Excel) in `out_dir`. The trainers' workbook of views (results.xlsx)
+    is written by the report step, which computes the views once (`report.render`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
         "csv": save(df, out_dir / "results.csv"),
         "parquet": save_parquet(df, out_dir / "results.parquet"),
         "excel_csv": export_csv_excel(df, out_dir / "results-excel.csv"),
-        "xlsx": write_xlsx(sheets or {"说明": "没有可汇总的考试成绩。"}, out_dir / "results.xlsx", notes),
     }
 
 
 def rebuild(db_url: str, roster: pd.DataFrame, manifest_map: dict[str, dict], autograded: Path,
             out_dir: Path) -> tuple[pd.DataFrame, dict[str, Path]]:
-    """Gradebook → results table → every export (csv, parquet, Excel csv, xlsx workbook).
-    What `shequ results build` and `shequ demo` both run; idempotent."""
-    from . import analytics  # analytics builds on this module
-
+    """Gradebook → results table → its exports (csv, parquet, Excel csv). What `shequ results
+    build` and `shequ demo` both run; idempotent."""
     table = build(db_url, roster, manifest_map, autograded=autograded)
-    files = export_all(table, out_dir, analytics.workbook(categorise(table.copy()), roster))
-    return table, files
-
-
-def load_roster(path: str | Path | None = None) -> pd.DataFrame | None:
-    """The roster (datasets/staff.csv by default); None when the file is missing."""
-    p = Path(path) if path else paths.DATASETS / "staff.csv"
-    if not p.is_file():
-        return None
-    df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    return df if len(df) else None
+    return table, export_all(table, out_dir)

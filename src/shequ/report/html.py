@@ -1,0 +1,203 @@
+"""HTML for people: the page frame (Chinese font stack, CSS), and tables: plain data tables,
+heatmap tables and ranking tables with drawn intervals. Notebooks display these as they are;
+the report embeds them."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..analytics import views as analytics
+from ..bank import load_skills
+
+
+def _color(v: float, vmin: float = 40, vmax: float = 100) -> str:
+    """Red → yellow → green for a 得分率."""
+    if v is None or not np.isfinite(v):
+        return "#e2e2e2"
+    x = min(1.0, max(0.0, (v - vmin) / (vmax - vmin)))
+    stops = [(0.0, (215, 48, 39)), (0.5, (254, 224, 139)), (1.0, (26, 152, 80))]
+    for (a, ca), (b, cb) in zip(stops, stops[1:]):
+        if x <= b:
+            t = (x - a) / (b - a)
+            rgb = [round(ca[i] + t * (cb[i] - ca[i])) for i in range(3)]
+            return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return "#1a9850"
+
+
+class HTML:
+    """An HTML fragment a notebook displays as is (and a report can embed)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def heat_table(matrix: pd.DataFrame, title: str = "", n: pd.Series | None = None,
+               names: dict[str, str] | None = None, index_label: str = "",
+               vmin: float = 40, vmax: float = 100, fmt: str = "{:.0f}", mark_below: float | None = None) -> HTML:
+    """A heatmap as an HTML table: cell colour from red (low) to green (high); a withheld
+    cell (NaN, e.g. fewer than MIN_N workers) is grey with “—”; optional n column."""
+    names = names if names is not None else load_skills()
+    cols = list(matrix.columns)
+    head = "".join(f"<th>{html.escape(str(names.get(c, c)))}</th>" for c in cols)
+    ncol = "<th>n</th>" if n is not None else ""
+    rows = []
+    for idx, r in matrix.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            ok = v is not None and not pd.isna(v)
+            txt = fmt.format(v) if ok else "—"
+            style = f"background:{_color(float(v) if ok else np.nan, vmin, vmax)}"
+            if ok and mark_below is not None and v < mark_below:
+                style += ";font-weight:bold;outline:2px solid #822727;outline-offset:-2px"
+            cells.append(f'<td style="{style}">{txt}</td>')
+        nn = ""
+        if n is not None:
+            k = n.get(idx, np.nan)
+            nn = f"<td>{'' if pd.isna(k) else int(k)}</td>"
+        rows.append(f"<tr><th>{html.escape(str(idx))}</th>{nn}{''.join(cells)}</tr>")
+    cap = f"<caption>{html.escape(title)}</caption>" if title else ""
+    legend = ('<div class="heat-legend">颜色：<span style="background:#d73027">低</span>'
+              '<span style="background:#fee08b">中</span><span style="background:#1a9850">高</span>'
+              f'（{vmin:g}–{vmax:g}）；灰色“—”：人数少于 {analytics.MIN_N} 或无数据，不显示。</div>')
+    return HTML(f'<table class="heat">{cap}<thead><tr><th>{html.escape(index_label)}</th>{ncol}{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, (bool, np.bool_)):
+        return "是" if v else ""
+    if isinstance(v, (float, np.floating)):
+        return "—" if not np.isfinite(v) else f"{v:g}"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    try:
+        if pd.isna(v):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return str(v)
+
+
+def table(df: pd.DataFrame, max_rows: int | None = None, note: str = "") -> HTML:
+    """A table for people: no index, numbers right-aligned and text left-aligned (long text
+    wraps), “—” for withheld figures, True shown as 是. Round numbers before (analytics.label
+    and itemstats.labelled do). Wide tables scroll inside their own box."""
+    d = df if max_rows is None or len(df) <= max_rows else df.head(max_rows)
+    kinds = []
+    for c in d.columns:
+        k = d[c].dtype.kind
+        if k in "iuf":
+            kinds.append("num")
+        else:
+            longest = d[c].astype(str).str.len().max() if len(d) else 0
+            kinds.append("txt long" if longest and longest > 24 else "txt")
+    head = "".join(f'<th class="{k}">{html.escape(str(c))}</th>' for c, k in zip(d.columns, kinds))
+    rows = []
+    for row in d.itertuples(index=False, name=None):
+        rows.append("<tr>" + "".join(f'<td class="{k}">{html.escape(_fmt(v))}</td>' for v, k in zip(row, kinds))
+                    + "</tr>")
+    more = f'<p class="note">只显示前 {max_rows} 行，共 {len(df)} 行（完整表见 Excel 工作簿）。</p>' \
+        if d is not df else ""
+    pre = f'<p class="note">{html.escape(note)}</p>' if note else ""
+    return HTML(f'{pre}<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(rows)}</tbody></table></div>{more}')
+
+
+def interval_table(rank: pd.DataFrame, title: str, value: str = "est", lo: str = "est_lo",
+                   hi: str = "est_hi", raw: str = "mean", unit: str = "%", scale=(0.0, 100.0)) -> HTML:
+    """A ranking as an HTML table with a drawn interval in each row (fast for many groups):
+    the bar spans the 95 % interval of the shrunk estimate, the dot is the estimate, the
+    ring the group's raw figure. Groups under the minimum n are grey and not ranked."""
+    r = rank.copy()
+    vals = pd.concat([r[lo], r[hi], r[raw] if raw in r.columns else r[value]]).dropna()
+    a, b = scale if scale else (float(vals.min()), float(vals.max()))
+    if scale is None:
+        pad = 0.05 * (b - a or 1)
+        a, b = a - pad, b + pad
+
+    def pos(v):
+        return 100 * (min(max(float(v), a), b) - a) / (b - a)
+    rows = []
+    for x in r.itertuples(index=False):
+        d = x._asdict()
+        small = d["n"] < analytics.MIN_N
+        est, l, h = d.get(value), d.get(lo), d.get(hi)
+        rv = d.get(raw) if raw in d else None
+        bar = ""
+        if est is not None and np.isfinite(est):
+            col = "#bbb" if small else "#2b6cb0"
+            bar = (f'<div class="iv"><span class="iv-line" style="left:{pos(l):.1f}%;width:{max(0.5, pos(h) - pos(l)):.1f}%;background:{col}"></span>'
+                   f'<span class="iv-dot" style="left:{pos(est):.1f}%;background:{col}"></span>')
+            if rv is not None and np.isfinite(rv):
+                bar += f'<span class="iv-raw" style="left:{pos(rv):.1f}%"></span>'
+            bar += "</div>"
+        rank_txt = "—" if small or not np.isfinite(d.get("rank", np.nan)) else \
+            f"{int(d['rank'])}（{int(d['rank_lo'])}–{int(d['rank_hi'])}）"
+        fmt = (lambda v: "—" if v is None or not np.isfinite(v) else f"{v:.1f}")
+        name = html.escape(str(d.get("community", d.get("street", ""))))
+        street = html.escape(str(d.get("street", ""))) if "community" in d else ""
+        cls = ' class="small"' if small else ""
+        rows.append(f"<tr{cls}><td>{rank_txt}</td><td>{name}</td><td>{street}</td><td>{int(d['n'])}</td>"
+                    f"<td>{'—' if small else fmt(rv)}</td><td>{fmt(est)}</td><td>{fmt(l)}–{fmt(h)}</td>"
+                    f"<td class='ivcell'>{bar}</td></tr>")
+    head = (f"<tr><th>名次（90%区间）</th><th>{'社区' if 'community' in r.columns else '街道'}</th>"
+            f"<th>{'街道' if 'community' in r.columns else ''}</th><th>n</th><th>原始值{unit}</th>"
+            f"<th>收缩估计{unit}</th><th>95%区间</th><th>区间图（{a:.0f}–{b:.0f}{unit}）</th></tr>")
+    style = ("<style>.iv{position:relative;height:12px;width:260px;background:#f4f4f4}"
+             ".iv-line{position:absolute;top:5px;height:3px}"
+             ".iv-dot{position:absolute;top:2px;width:9px;height:9px;margin-left:-4px;border-radius:50%}"
+             ".iv-raw{position:absolute;top:1px;width:9px;height:9px;margin-left:-5px;border-radius:50%;"
+             "border:1px solid #333}tr.small td{color:#999}</style>")
+    legend = (f'<p class="note">{html.escape(title)}：蓝点为收缩估计，蓝线为其 95% 区间，空心圈为本组原始值；'
+              f"灰色行人数少于 {analytics.MIN_N}，不排名。</p>")
+    return HTML(style + legend + f'<table class="data ranking"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+FONT_STACK = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+
+
+CSS = f"""
+body {{ font-family: {FONT_STACK}; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222; line-height: 1.6; }}
+h1 {{ border-bottom: 3px solid #2b6cb0; padding-bottom: .3em; }}
+h2 {{ margin-top: 2em; color: #2b6cb0; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
+th {{ background: #edf2f7; }}
+td:first-child, th:first-child {{ text-align: left; }}
+.scroll {{ max-width: 100%; overflow-x: auto; }}
+table.data td.num, table.data th.num {{ text-align: right; white-space: nowrap; }}
+table.data td.txt, table.data th.txt {{ text-align: left; white-space: nowrap; }}
+table.data td.long {{ white-space: normal; min-width: 22em; }}
+table.heat td {{ text-align: center; min-width: 2.6em; }}
+table.heat caption {{ font-weight: bold; text-align: left; padding: .3em 0; }}
+.heat-legend {{ font-size: 12px; color: #555; }}
+.heat-legend span {{ display: inline-block; padding: 0 .6em; margin: 0 .2em; color: #222; }}
+img {{ max-width: 100%; border: 1px solid #eee; }}
+.note {{ color: #666; font-size: 13px; }}
+nav a, .links a {{ margin-right: 1.2em; }}
+.privacy {{ background: #fff5f5; border-left: 4px solid #c53030; padding: .4em .8em; }}
+.jp-OutputArea-output pre, pre {{ white-space: pre-wrap; }}
+"""
+
+
+def page(title: str, body: str, back: str | None = None) -> str:
+    nav = f'<p class="links"><a href="{back}">← 返回报告首页</a></p>' if back else ""
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="icon" href="data:,"><title>{html.escape(title)}</title><style>{CSS}</style></head>'
+            f"<body>{nav}{body}{nav}</body></html>\n")
+
+
+def table_html(df: pd.DataFrame) -> str:
+    return str(table(df))

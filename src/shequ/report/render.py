@@ -1,0 +1,280 @@
+"""HTML report for coordinators, in build/report/:
+
+- index.html — district summary with links (no names, no worker ids);
+- overview.html — analytics/overview.ipynb (district);
+- item-analysis.html — analytics/item-analysis.ipynb (questions and papers);
+- streets/street-<code>.html — analytics/street-report.ipynb once per 街道 (names: give
+  each one to that 街道 only);
+- workbook.xlsx — every district view, one sheet each (Chinese headers);
+- with `trainer_workbook`, the trainers' workbook (build/results/results.xlsx: every worker's
+  得分率 per round with 工号, then the same views), from the same computation of the views.
+
+Notebooks are parameterised with papermill and rendered to HTML without code. Two
+kernels share the notebook jobs (overview, every street report, item analysis) from one
+queue; a kernel stays up between jobs, so the imports and the loaded table are paid once
+per kernel, not once per 街道. Meanwhile a forked process computes the index page and the
+workbook (and hands its item analysis to the item-analysis notebook). Scratch files (the
+table the kernels read, executed notebooks) go to build/report-work/, not into the
+report folder that is handed out.
+"""
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .. import analytics, paths, results, sheets
+from ..analytics import charts
+from ..analytics import items as itemstats
+from ..bank import load_skills
+from . import html as tables
+from .html import page, table_html
+from .notebooks import run_notebooks
+
+NOTEBOOKS = [("overview", "区级总览"), ("item-analysis", "题目分析")]
+WORKBOOK = "workbook.xlsx"
+
+
+def work_dir(out: Path) -> Path:
+    """Scratch folder beside the report (the results table the notebooks read, executed
+    notebooks): kept out of the report folder, which is meant to be handed out."""
+    return out.parent / f"{out.name}-work"
+
+
+def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None = None,
+           notebooks: bool = True, streets: list[str] | None = None, jobs: int = 2,
+           timings: dict | None = None, trainer_workbook: Path | None = None) -> Path:
+    """Write the report (index.html, charts, workbook and, with `notebooks`, every rendered
+    notebook) and return the path of index.html. `streets` limits the street reports
+    rendered (default: all); `trainer_workbook`, when given, is where the trainers' workbook
+    goes (the views are computed once for both workbooks and the index page)."""
+    t0 = time.monotonic()
+    tm = timings if timings is not None else {}
+    out = out_dir or paths.BUILD / "report"
+    work = work_dir(out)
+    img = out / "img"
+    for d in (img, out / "streets"):
+        shutil.rmtree(d, ignore_errors=True)   # nothing stale from an earlier run
+        d.mkdir(parents=True, exist_ok=True)
+    # the first report put row-level results here; they belong in build/results/ only
+    (out / "results-excel.csv").unlink(missing_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    df = df if _is_categorised(df) else results.categorise(df.copy())
+    all_streets = sorted(map(str, df["street"].unique()))
+    slugs = analytics.street_slugs(all_streets, roster)
+    chosen = all_streets if streets is None else [s for s in all_streets if s in set(streets)]
+
+    jobs_list = []
+    analysis_path = work / "analysis.pkl"
+    analysis_path.unlink(missing_ok=True)
+    if notebooks:
+        data = results.save_feather(df, work / "results.feather")
+        roster_path = work / "roster.csv"
+        roster_path.unlink(missing_ok=True)
+        if roster is not None:
+            roster.to_csv(roster_path, index=False)
+        tm["write_data"] = time.monotonic() - t0
+        # the item analysis runs last: by then the index process has saved its analysis
+        jobs_list = [("overview", {"results_path": str(data), "roster_path": str(roster_path)},
+                      out / "overview.html", "区级总览")]
+        jobs_list += [("street-report", {"results_path": str(data), "roster_path": str(roster_path), "street": s},
+                       out / "streets" / f"{slugs[s]}.html", f"街道报告：{s}") for s in chosen]
+        jobs_list += [("item-analysis", {"results_path": str(data), "analysis_path": str(analysis_path)},
+                       out / "item-analysis.html", "题目分析")]
+
+    # The index page and workbook are computed in a forked process while the notebooks run:
+    # a thread here would hold the GIL the notebook clients need to talk to their kernels.
+    index_job = _IndexJob(df, roster, out, img, slugs, chosen, notebooks, work,
+                          analysis_path if jobs_list else None, trainer_workbook)
+    index_job.start()
+    try:
+        if jobs_list:
+            run_notebooks(jobs_list, work, jobs, tm, ready={"item-analysis": index_job.wait_analysis})
+            tm["notebooks"] = time.monotonic() - t0
+        body = index_job.result(tm)
+    finally:
+        index_job.stop()
+    index = out / "index.html"
+    index.write_text(page("明湖区社区工作者技能测评报告", body), encoding="utf-8")
+    tm["total"] = time.monotonic() - t0
+    return index
+
+
+class _IndexJob:
+    """`_index_body` in a forked child process (Linux), else in this thread when asked for
+    its result. The child saves the item analysis for the notebook kernel as soon as it has it."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.proc = None
+        self.work = args[7]
+
+    def start(self):
+        import multiprocessing as mp
+
+        # fork only a single-threaded process (a fork of a threaded one can deadlock);
+        # otherwise the page is computed in this process when its result is asked for
+        if "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
+            return
+        ctx = mp.get_context("fork")
+        self.ready = ctx.Event()
+        self.proc = ctx.Process(target=self._child, daemon=True)
+        self.proc.start()
+
+    def _child(self):
+        import traceback
+
+        out_file = self.work / "index-body.json"
+        try:
+            tm: dict = {}
+            body = _index_body(*self.args[:7], tm=tm, analysis_to=self.args[8], analysis_ready=self.ready,
+                               trainer_workbook=self.args[9])
+            out_file.write_text(json.dumps({"body": body, "timings": tm}, ensure_ascii=False), encoding="utf-8")
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            out_file.write_text(json.dumps({"error": traceback.format_exc()}), encoding="utf-8")
+            self.ready.set()
+            raise SystemExit(1)
+
+    def wait_analysis(self) -> None:
+        """Block until the analysis is saved (or the child is gone)."""
+        if self.proc is None:
+            return
+        while not self.ready.wait(0.5):
+            if not self.proc.is_alive():
+                return
+
+    def result(self, tm: dict) -> str:
+        t = time.monotonic()
+        if self.proc is None:
+            c = time.thread_time()
+            body = _index_body(*self.args[:7], tm=tm, analysis_to=None, analysis_ready=None,
+                               trainer_workbook=self.args[9])
+            tm["index_and_workbook_cpu"] = time.thread_time() - c
+            return body
+        self.proc.join()
+        out_file = self.work / "index-body.json"
+        data = json.loads(out_file.read_text(encoding="utf-8")) if out_file.exists() else {}
+        out_file.unlink(missing_ok=True)
+        if "body" not in data:
+            raise RuntimeError("生成报告首页失败：\n" + data.get("error", f"子进程退出码 {self.proc.exitcode}"))
+        tm.update(data["timings"])
+        tm["index_wait"] = time.monotonic() - t
+        return data["body"]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+
+
+def _is_categorised(df: pd.DataFrame) -> bool:
+    return all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in results.CATEGORICAL if c in df.columns)
+
+
+def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str], notebooks: bool,
+                tm: dict | None = None, analysis_to: Path | None = None, analysis_ready=None,
+                trainer_workbook: Path | None = None) -> str:
+    tm = tm if tm is not None else {}
+    c0 = time.thread_time()
+
+    def lap(key):
+        nonlocal c0
+        tm[key] = time.thread_time() - c0
+        c0 = time.thread_time()
+    names = load_skills()
+    ana = itemstats.analyse(df, itemstats.info_for(df))
+    if analysis_to is not None:
+        itemstats.save_analysis(ana, df, analysis_to)
+    if analysis_ready is not None:
+        analysis_ready.set()
+    lap("cpu_item_analysis")
+    rounds = analytics.round_order(df)
+    first, last = rounds[0], rounds[-1]
+    summ = analytics.group_summary(df, "street")
+    files = {
+        "street_rounds": charts.street_rounds(summ, rounds, img / "street-rounds.png"),
+        "progress": charts.skill_progress(analytics.skill_progress(df), img / "skill-progress.png"),
+        "hist": charts.score_hist(analytics.score_bins(df), img / "score-hist.png"),
+    }
+    lap("cpu_index_charts")
+    views = analytics.district_views(df, roster, ana, names)
+    lap("cpu_views")
+    write_book({"说明": analytics.DEFINITIONS, **views}, out / WORKBOOK)
+    if trainer_workbook is not None:
+        write_book(analytics.workbook(df, roster, views), trainer_workbook)
+    lap("cpu_xlsx")
+    counts = analytics.retraining_counts(df)
+    latest = summ[summ["round"] == last].set_index("street")
+    part = analytics.participation(df, roster, "street")
+    part = part[part["round"] == last].set_index("street")
+    winfo = analytics.worker_info(df)
+    comm_count = winfo.groupby(winfo["street"].astype(str))["community"].nunique()
+    rows = []
+    for s in sorted(slugs):
+        n_comm = int(comm_count.get(s, 0))
+        link = f'<a href="streets/{slugs[s]}.html">{html.escape(s)}</a>' if notebooks and s in chosen else html.escape(s)
+        m = latest["mean"].get(s)
+        rows.append(f"<tr><td>{link}</td><td>{n_comm}</td><td>{int(part['took'].get(s, 0))}/"
+                    f"{int(part['roster_n'].get(s, 0))}</td>"
+                    f"<td>{'—' if m is None or pd.isna(m) else f'{m:.1f}'}（n={int(latest['n'].get(s, 0))}）</td>"
+                    f"<td>{int(counts['需再培训人数'].get(s, 0)) if '需再培训人数' in counts else 0}</td>"
+                    f"<td>{int(counts['需再培训或关注人数'].get(s, 0)) if '需再培训或关注人数' in counts else 0}</td></tr>")
+    street_table = ("<table class='data'><thead><tr><th>街道（点击打开街道报告）</th><th>社区数</th>"
+                    f"<th>{html.escape(last)} 参加/应参加</th><th>{html.escape(last)} 平均得分率（n）</th>"
+                    "<th>需再培训人数</th><th>需再培训或建议关注人数</th></tr></thead><tbody>"
+                    + "".join(rows) + "</tbody></table>")
+    papers = itemstats.labelled(ana.papers, itemstats.PAPER_LABELS)
+    n_bad = int((ana.bank["severity"] == "应复查").sum()) if not ana.bank.empty else 0
+    links = ""
+    if notebooks:
+        links = "".join(f'<a href="{name}.html">{title}</a>' for name, title in NOTEBOOKS)
+    links += f'<a href="{WORKBOOK}">Excel 工作簿（每个视图一张表）</a>'
+    heat = tables.heat_table(analytics.skill_matrix(df, "street", last), f"街道 × 技能得分率（{last}）",
+                             n=analytics.group_sizes(df, "street", last), names=names, index_label="街道")
+    lap("cpu_index_rest")
+    tm["index_cpu"] = sum(v for k, v in tm.items() if k.startswith("cpu_"))
+    return f"""
+<h1>明湖区社区工作者技能测评报告</h1>
+<p class="note">全部数据为合成数据（演示用），不对应任何真实人员。本页与“区级总览”“题目分析”、Excel 工作簿均为区级视图，
+不显示姓名或工号；人数少于 {analytics.MIN_N} 人的组不显示数值（“—”）、不排名。得分率 = 得分 / 满分（%）；
+每个平均数都附人数 n 和 95% 区间。</p>
+<nav class="links">{links}</nav>
+<h2>全区各轮</h2>
+{table_html(analytics.label(analytics.district_summary(df)))}
+<h2>街道报告</h2>
+<p class="privacy">街道报告含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
+{street_table}
+<h2>各街道各轮平均得分率</h2>
+<img src="img/{files['street_rounds'].name}" alt="各街道各轮平均得分率柱状图">
+{table_html(analytics.wide(summ, ["street"], "mean", rounds, digits=1))}
+<h2>得分分布</h2>
+<img src="img/{files['hist'].name}" alt="各轮得分分布">
+<h2>街道 × 技能（{html.escape(last)}）</h2>
+{heat}
+<h2>各技能各轮进步情况（{html.escape(first)} → {html.escape(last)}）</h2>
+<img src="img/{files['progress'].name}" alt="各技能各轮得分率折线图">
+{table_html(analytics.label(analytics.skill_gain(df, first, last), skill_names=names))}
+<h2>试卷与题目质量</h2>
+<p>需要复查的题：<b>{n_bad}</b> 道（详见“题目分析”）。</p>
+{table_html(papers)}
+"""
+
+
+# ---- notebooks -----------------------------------------------------------------------------
+
+
+def write_book(book: dict, path: Path) -> Path:
+    """A workbook from {sheet name: DataFrame or text} (one sheet per view)."""
+    return sheets.write_xlsx(path, [sheets.Sheet(name, v) for name, v in book.items()])
+
+
+def write_trainer_workbook(table: pd.DataFrame, roster: pd.DataFrame | None, path: Path) -> Path:
+    """The trainers' workbook alone (`shequ results build`): views computed once, here."""
+    df = table if _is_categorised(table) else results.categorise(table.copy())
+    ana = itemstats.analyse(df, itemstats.info_for(df))
+    return write_book(analytics.workbook(df, roster, analytics.district_views(df, roster, ana, load_skills())), path)

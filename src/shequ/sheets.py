@@ -1,0 +1,236 @@
+"""The one spreadsheet reader and writer: CSV as Excel and WPS save it (UTF-8 with or without
+BOM, UTF-16, GBK), .xlsx in and out, and atomic writes (never half a file).
+
+Everything a trainer hands in (roster, bank template) is read by `read_rows`; every workbook
+the suite writes (bank template, bank statistics, results and report workbooks) by
+`write_xlsx`, whose bytes depend only on the content (fixed dates and zip times).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ShequError
+
+EXCEL_MAX_ROWS = 1_048_575  # one header row + this many rows per sheet
+_FIXED_TIME = "2026-01-01T00:00:00Z"
+
+
+class SheetError(ShequError):
+    """A file that cannot be read as a table at all."""
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder and os.replace: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """(text, encoding label) of a CSV from Excel/WPS: BOM'd UTF-8 or UTF-16, plain UTF-8, or
+    GBK (read as GB 18030, its superset: what Chinese Windows writes)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8", errors="replace"), "UTF-8（带 BOM）"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "UTF-16"
+    for enc, label in (("utf-8", "UTF-8"), ("gb18030", "GBK")):
+        try:
+            return raw.decode(enc), label
+        except UnicodeDecodeError:
+            pass
+    raise SheetError("文件的编码无法识别（不是 UTF-8，也不是 GBK）。请在 Excel 中“另存为 → CSV UTF-8”，或另存为 .xlsx。")
+
+
+def read_rows(path: Path, sheet: str | None = None) -> tuple[dict[str, list[list]], str]:
+    """Every sheet of a .xlsx (values as Excel stores them), or the one table of a CSV (as
+    text), as ({sheet name: rows}, encoding label). A CSV's one sheet is named "".
+    `sheet` picks the first sheet to list (xlsx: the named one when present, else the first)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SheetError(f"找不到文件：{path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as e:  # openpyxl raises many kinds on a file that is not xlsx
+            raise SheetError(f"无法打开 Excel 文件 {path.name}（{type(e).__name__}）：请确认是 .xlsx 格式，"
+                             "旧的 .xls 请在 Excel 中另存为 .xlsx。") from None
+        names = list(wb.sheetnames)
+        if sheet in names:
+            names.remove(sheet)
+            names.insert(0, sheet)
+        out = {n: [list(r) for r in wb[n].iter_rows(values_only=True)] for n in names}
+        wb.close()
+        return out, "xlsx"
+    if suffix not in (".csv", ".txt", ".tsv"):
+        old = "（旧版 Excel 格式）" if suffix == ".xls" else ""
+        raise SheetError(f"不支持的文件类型“{path.suffix}”{old}：请用 .xlsx 或 .csv（旧的 .xls 请在 Excel/WPS 中另存为 .xlsx）。")
+    text, label = decode(path.read_bytes())
+    # the delimiter is the one the header row uses most (cells below may hold Chinese commas)
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    delim = max(",\t;，", key=header.count) if any(d in header for d in ",\t;，") else ","
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
+    except csv.Error as e:
+        raise SheetError(f"CSV 文件格式有误：{e}") from None
+    return {"": rows}, label
+
+
+def cell_str(v: Any) -> str:
+    """A cell as plain text: whole numbers without “.0” (an id typed as a number stays an id)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+@dataclass
+class Sheet:
+    """One sheet: a header and rows, or a DataFrame, or a text (one line per row)."""
+    name: str
+    rows: Any                                   # list of lists (header first) | DataFrame | str
+    note: str = ""                              # an italic line above the table
+    widths: dict[str, float] = field(default_factory=dict)   # column header -> width
+    wrap: bool = False                          # wrap text in data cells (long 题干)
+    choices: dict[str, str] = field(default_factory=dict)    # column header -> "a,b,c" drop-down
+    freeze: str | None = None                   # e.g. "B2"
+
+
+def _value(v):
+    import math
+
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError, ImportError):
+        pass
+    if hasattr(v, "item"):  # numpy scalars
+        v = v.item()
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 4)
+    if isinstance(v, (list, tuple, set)):
+        return "、".join(map(str, v))
+    return v
+
+
+def _table(rows) -> tuple[list[str], list] | None:
+    if isinstance(rows, str):
+        return None
+    if hasattr(rows, "itertuples"):
+        import pandas as pd
+
+        d = rows.reset_index() if not isinstance(rows.index, pd.RangeIndex) else rows
+        return [str(c) for c in d.columns], d.itertuples(index=False, name=None)
+    rows = list(rows)
+    return ([str(c) for c in rows[0]] if rows else []), rows[1:]
+
+
+def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
+    """Write a workbook (write-only mode: fast for big sheets); bold, shaded header row.
+    Text starting with “=” stays text, never a formula. Bytes depend only on the content."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook(write_only=True)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="EDF2F7")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for sh in sheets:
+        ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "_", sh.name)[:31])
+        table = _table(sh.rows)
+        if table is not None and sh.freeze:
+            ws.freeze_panes = sh.freeze
+        if sh.note:
+            c = WriteOnlyCell(ws, value=sh.note)
+            c.font = Font(italic=True, color="555555")
+            ws.append([c])
+        if table is None:
+            ws.column_dimensions["A"].width = 110
+            for line in sh.rows.splitlines():
+                ws.append([line])
+            continue
+        header, body = table
+        if hasattr(sh.rows, "__len__") and len(sh.rows) > EXCEL_MAX_ROWS:
+            ws.append([f"共 {len(sh.rows)} 行，超过 Excel 单表上限：请用 CSV 或 parquet 文件。"])
+            continue
+        for i, col in enumerate(header):
+            ws.column_dimensions[get_column_letter(i + 1)].width = sh.widths.get(col, max(8, min(40, 2 * len(col) + 2)))
+        first = 2 + bool(sh.note)
+        for col, values in sh.choices.items():
+            if col in header:
+                letter = get_column_letter(header.index(col) + 1)
+                dv = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True)
+                dv.add(f"{letter}{first}:{letter}5000")
+                ws.data_validations.append(dv)
+        cells = []
+        for col in header:
+            c = WriteOnlyCell(ws, value=col)
+            c.font, c.fill = bold, fill
+            c.alignment = Alignment(horizontal="center")
+            cells.append(c)
+        ws.append(cells)
+        for row in body:
+            out = []
+            for v in row:
+                v = _value(v)
+                if (isinstance(v, str) and v.startswith("=")) or (sh.wrap and v is not None):
+                    c = WriteOnlyCell(ws, value=v)
+                    if isinstance(v, str) and v.startswith("="):
+                        c.data_type = "s"  # text, not a formula
+                    if sh.wrap:
+                        c.alignment = wrap
+                    v = c
+                out.append(v)
+            ws.append(out)
+    wb.properties.creator = "shequ"
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_atomic(path, _reproducible_zip(buf.getvalue()))
+    return path
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """An xlsx (a zip) with fixed entry times and document dates."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                                 rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>", content)
+            zi = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, content)
+    return out.getvalue()
