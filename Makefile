@@ -36,7 +36,7 @@ test: $(STAMP) system-deps ## 运行全部测试：单元测试、端到端、�
 	$(PY) -m pytest --nbval-lax --durations=15 tests $(ANALYTICS) $(LESSONS)
 
 test-fast: $(STAMP) ## 快速测试：不启动 nbgrader、内核、服务器和浏览器的测试（约 1 分钟）
-	$(PY) -m pytest -m "not slow" --durations=10 tests
+	$(PY) -m pytest -m "not slow" -n 2 --dist loadfile tests
 
 test-one: $(STAMP) ## 运行一个测试，如 make test-one T=tests/bank/test_bank_check.py::test_the_shipped_bank_passes
 	$(PY) -m pytest -x "$(T)"

@@ -10,6 +10,7 @@ import pytest
 
 from shequ import analytics, cli, results
 from shequ.report import render
+from shequ.grading.course import COURSE_ID
 
 pytestmark = pytest.mark.slow  # creates nbgrader gradebooks (nbgrader runs its alembic migrations)
 
@@ -56,7 +57,7 @@ def course(tmp_path_factory):
     for n, m in ms.items():
         (root / "manifests" / f"{n}.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
     url = f"sqlite:///{root / 'gradebook.db'}"
-    with Gradebook(url, course_id="shequ") as gb:
+    with Gradebook(url, course_id=COURSE_ID) as gb:
         for n in ("quiz-r1-a", "quiz-r1-b"):
             gb.add_assignment(n)
             gb.add_notebook(n, n)

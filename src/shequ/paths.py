@@ -16,3 +16,9 @@ COURSES = ROOT / "courses"
 GRADING = Path(os.environ.get("SHEQU_GRADING") or ROOT / "grading")
 ANALYTICS = ROOT / "analytics"
 BUILD = ROOT / "build"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL (the gradebook's); None for any other database.
+    Here, not in grading.gradebook, because the light sandbox module needs it too."""
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None

@@ -22,6 +22,7 @@ from shequ.exam import paper
 from shequ.grading import course as nbcourse
 from shequ.grading import gradebook, submissions
 from shequ.grading import run as gradeops
+from shequ.grading.course import COURSE_ID
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -188,7 +189,7 @@ def test_a_worker_fetches_and_submits_and_the_trainer_grades_the_short_answer(la
 
     deadline = time.monotonic() + 60
     while True:
-        with Gradebook(gradebook.db_url(), course_id="shequ") as gb:
+        with Gradebook(gradebook.db_url(), course_id=COURSE_ID) as gb:
             q03 = next(g for g in gb.find_submission(EXAM, worker).notebooks[0].grades if g.name == "q03")
             saved = (q03.manual_score, q03.needs_manual_grade)
         if saved == (4, False) or time.monotonic() > deadline:

@@ -94,6 +94,17 @@ def graded(tmp_path_factory, use_course):
     mp.undo()
 
 
+@pytest.fixture
+def course_copy(graded, tmp_path, monkeypatch, use_course):
+    """The graded course as the fixture left it, copied: a test that grades again or changes
+    submissions works on its own copy, so no test depends on which ran before it."""
+    root = tmp_path / "grading"
+    shutil.copytree(graded["root"], root, symlinks=True)
+    use_course(monkeypatch, root)
+    monkeypatch.chdir(root)
+    return root
+
+
 def outcome(rep, name):
     o = rep.outcome(SCENARIOS.get(name, name), A)
     assert o is not None, f"{name} 没有评分结果"
@@ -199,7 +210,7 @@ def test_hostile_code_does_find_the_key_and_the_gradebook_without_the_sandbox(gr
     assert (ctl / "gradebook.db").stat().st_size == 0  # rewritten, then wiped
 
 
-def test_a_rerun_grades_nothing_new_and_keeps_every_score(graded):
+def test_a_rerun_grades_nothing_new_and_keeps_every_score(course_copy):
     before = grades(gradebook.db_url())
     rep = gradeops.grade(A, jobs=2, timeout=TIMEOUT, out=lambda *a, **k: None)
     assert rep.graded == [] and len(rep.skipped) == len(SCENARIOS) - 1 + 3
@@ -207,8 +218,8 @@ def test_a_rerun_grades_nothing_new_and_keeps_every_score(graded):
     assert grades(gradebook.db_url()) == before
 
 
-def test_a_broken_resubmission_keeps_the_old_grade_and_a_fixed_one_is_regraded(graded):
-    root = graded["root"]
+def test_a_broken_resubmission_keeps_the_old_grade_and_a_fixed_one_is_regraded(course_copy):
+    root = course_copy
     nb_path = root / "submitted" / "w0001" / A / f"{A}.ipynb"
     good = nb_path.read_bytes()
     nb_path.write_bytes(good[: len(good) // 3])
@@ -223,15 +234,15 @@ def test_a_broken_resubmission_keeps_the_old_grade_and_a_fixed_one_is_regraded(g
     assert rep.graded[0].score == 10  # the same score as before: grading is idempotent
 
 
-def test_the_command_line_reports_in_chinese_with_a_nonzero_exit(graded):
-    env = {**os.environ, "SHEQU_GRADING": str(graded["root"])}
+def test_the_command_line_reports_in_chinese_with_a_nonzero_exit(course_copy):
+    env = {**os.environ, "SHEQU_GRADING": str(course_copy)}
     r = subprocess.run([sys.executable, "-m", "shequ", "grade", A, "--jobs", "2", "--timeout", "5"],
-                       capture_output=True, text=True, env=env, cwd=graded["root"])
+                       capture_output=True, text=True, env=env, cwd=course_copy)
     assert r.returncode == 1, r.stderr
     assert "无法评分" in r.stdout and SCENARIOS["invalid-json"] in r.stdout and "JSON" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
     r = subprocess.run([sys.executable, "-m", "shequ", "grade", "no-such-exercise"],
-                       capture_output=True, text=True, env=env, cwd=graded["root"])
+                       capture_output=True, text=True, env=env, cwd=course_copy)
     assert r.returncode == 2 and "没有作业" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -254,8 +265,8 @@ def test_the_grading_kernel_gets_neither_the_database_url_nor_the_course_paths(g
         assert uid == os.geteuid()
 
 
-def test_an_interrupted_run_resumes_where_it_stopped(graded):
-    root = graded["root"]
+def test_an_interrupted_run_resumes_where_it_stopped(course_copy):
+    root = course_copy
     new = [f"w03{k:02d}" for k in range(4)]
     for w in new:
         put(root, w, honest(root))

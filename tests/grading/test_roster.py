@@ -12,6 +12,7 @@ from nbgrader.api import Gradebook
 from shequ import idcard, paths
 from shequ.grading import course as nbcourse
 from shequ.grading import gradebook, roster
+from shequ.grading.course import COURSE_ID
 
 pytestmark = pytest.mark.slow  # creates nbgrader gradebooks (nbgrader runs its alembic migrations)
 
@@ -22,7 +23,7 @@ FILES = paths.ROOT / "tests" / "files" / "roster"
 def empty_gradebook(tmp_path_factory):
     """A new gradebook costs nbgrader an `alembic` run: make one, copy it for each test."""
     p = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
-    with Gradebook(f"sqlite:///{p}", course_id="shequ"):
+    with Gradebook(f"sqlite:///{p}", course_id=COURSE_ID):
         pass
     return p
 
@@ -35,7 +36,7 @@ def course(tmp_path, monkeypatch, empty_gradebook, use_course):
 
 
 def students(db_url=None):
-    with Gradebook(db_url or gradebook.db_url(), course_id="shequ") as gb:
+    with Gradebook(db_url or gradebook.db_url(), course_id=COURSE_ID) as gb:
         return {s.id: (s.last_name, s.first_name) for s in gb.students}
 
 

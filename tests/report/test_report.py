@@ -27,8 +27,8 @@ def test_index_and_workbook_without_notebooks(small, tmp_path):
     for words in ("各街道各轮平均得分率", "合成数据", "街道 × 技能", "需再培训人数", "Cronbach α", "Microsoft YaHei"):
         assert words in html, words
     assert (tmp_path / "report" / report.WORKBOOK).stat().st_size > 5000
-    for img in (tmp_path / "report" / "img").glob("*.png"):
-        assert img.stat().st_size > 5000
+    images = sorted((tmp_path / "report" / "img").glob("*.png"))
+    assert len(images) == 3 and all(img.stat().st_size > 5000 for img in images)
     # district page: no names, no worker ids; the work folder (with the table) is not inside
     present = roster[roster["worker_id"].isin(set(df["worker_id"].astype(str)))]
     assert not [n for n in present["name"] if n in html]

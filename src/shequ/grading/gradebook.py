@@ -27,9 +27,7 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite gradebook URL; None for any other database."""
-    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+sqlite_path = paths.sqlite_path
 
 
 def exists(url: str) -> bool:

@@ -58,8 +58,10 @@ def protect_course(root: Path, db_url: str) -> None:
         p = root / d
         if p.is_dir():
             os.chmod(p, 0o700)
-    if db_url.startswith("sqlite:///"):
-        db = Path(db_url[len("sqlite:///"):])
+    from .. import paths
+
+    db = paths.sqlite_path(db_url)
+    if db is not None:
         for p in db.parent.glob(db.name + "*"):
             os.chmod(p, 0o600)
 
@@ -69,8 +71,9 @@ def protected_paths(root: Path, db_url: str) -> list[str]:
 
     out = {str(root), str(paths.ROOT / "grading"), str(paths.COURSES), str(paths.EXAMS),
            str(paths.ROOT / "tests"), str(paths.BUILD)}
-    if db_url.startswith("sqlite:///"):
-        out.add(str(Path(db_url[len("sqlite:///"):]).parent))
+    db = paths.sqlite_path(db_url)
+    if db is not None:
+        out.add(str(db.parent))
     return sorted(os.path.realpath(p) for p in out)
 
 
