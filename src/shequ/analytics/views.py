@@ -583,34 +583,88 @@ def street_slugs(streets, roster: pd.DataFrame | None = None) -> dict[str, str]:
     return out
 
 
+def district_tables(df: pd.DataFrame, roster: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every district view of a report run, computed once: the index page, both workbooks
+    and the overview notebook all draw these (no names, no worker ids; `round_totals` keeps
+    worker ids for the box plot and is never shown as a table)."""
+    first, last = first_last(df)
+    return {
+        "district": district_summary(df),
+        "participation_street": participation(df, roster, "street"),
+        "participation_community": participation(df, roster, "community"),
+        "summary_street": group_summary(df, "street"),
+        "summary_community": group_summary(df, "community"),
+        "score_bins": score_bins(df),
+        "round_totals": round_totals(df)[["worker_id", "street", "community", "round", "pct"]],
+        "skill_matrix_street": skill_matrix(df, "street", last),
+        "skill_matrix_community": skill_matrix(df, "community", last),
+        "sizes_street": group_sizes(df, "street", last),
+        "sizes_community": group_sizes(df, "community", last),
+        "skill_progress": skill_progress(df),
+        "skill_gain": skill_gain(df, first, last),
+        "gain_street": gain_by(df, first, last, "street"),
+        "gain_community": gain_by(df, first, last, "community"),
+        "ranking": ranking(df, last),
+    }
+
+
+def save_tables(tables: dict, df: pd.DataFrame, path) -> None:
+    """Hand the district tables to another process (the report's notebook kernel), with the
+    fingerprint of the results table they were computed from."""
+    import pickle
+
+    from .items import fingerprint
+
+    with open(path, "wb") as f:
+        pickle.dump({"fingerprint": fingerprint(df), "tables": tables}, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def tables_for(df: pd.DataFrame, roster: pd.DataFrame | None = None, path=None) -> dict[str, pd.DataFrame]:
+    """The district tables of `df`: read from `path` when this report run saved them from the
+    same table, else computed (a notebook run on its own)."""
+    import os
+    import pickle
+
+    from .items import fingerprint
+
+    if path and os.path.exists(path):
+        with open(path, "rb") as f:
+            saved = pickle.load(f)   # our own file, written by report.render in its work folder
+        if saved.get("fingerprint") == fingerprint(df):
+            return saved["tables"]
+    return district_tables(df, roster)
+
+
 def district_views(df: pd.DataFrame, roster: pd.DataFrame | None = None, analysis=None,
-          skill_names: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
-    """Every district view as a labelled table (the workbook: one sheet per view).
-    No names and no worker ids."""
+                   skill_names: dict[str, str] | None = None,
+                   tables: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Every district view as a labelled table (the workbook: one sheet per view), from the
+    district tables (computed here unless given). No names and no worker ids."""
     from . import items as itemstats
 
     names = skill_names or {}
-    first, last = first_last(df)
-    ana = analysis if analysis is not None else itemstats.analyse(df)
+    T = tables if tables is not None else district_tables(df, roster)
+    last = first_last(df)[1]
     sm = {}
     for by, zh in (("street", "街道"), ("community", "社区")):
-        m = skill_matrix(df, by, last).rename(columns=names)
+        m = T[f"skill_matrix_{by}"].rename(columns=names)
         m.index.name = zh
         sm[zh] = m.reset_index()
+    ana = analysis if analysis is not None else itemstats.analyse(df)
     return {
-        "全区各轮": label(district_summary(df)),
-        "参加情况_街道": label(participation(df, roster, "street")),
-        "参加情况_社区": label(participation(df, roster, "community")),
-        "得分与及格_街道": label(group_summary(df, "street")),
-        "得分与及格_社区": label(group_summary(df, "community")),
-        "得分分布": score_bins(df).rename_axis("得分率区间").reset_index().astype({"得分率区间": str}),
+        "全区各轮": label(T["district"]),
+        "参加情况_街道": label(T["participation_street"]),
+        "参加情况_社区": label(T["participation_community"]),
+        "得分与及格_街道": label(T["summary_street"]),
+        "得分与及格_社区": label(T["summary_community"]),
+        "得分分布": T["score_bins"].rename_axis("得分率区间").reset_index().astype({"得分率区间": str}),
         f"街道×技能_{last}": sm["街道"],
         f"社区×技能_{last}": sm["社区"],
-        "技能各轮": skill_progress(df).rename(columns=names).rename_axis("轮次").reset_index(),
-        "技能进步": label(skill_gain(df), skill_names=names),
-        "社区进步排名": label(gain_by(df, first, last, "community")),
-        "街道进步": label(gain_by(df, first, last, "street")),
-        "社区得分排名": label(ranking(df, last)),
+        "技能各轮": T["skill_progress"].rename(columns=names).rename_axis("轮次").reset_index(),
+        "技能进步": label(T["skill_gain"], skill_names=names),
+        "社区进步排名": label(T["gain_community"]),
+        "街道进步": label(T["gain_street"]),
+        "社区得分排名": label(T["ranking"]),
         "试卷信度": itemstats.labelled(ana.papers, itemstats.PAPER_LABELS),
         "题目分析": itemstats.labelled(ana.items),
         "题库题目_跨卷": itemstats.labelled(ana.bank),

@@ -72,6 +72,7 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
     jobs_list = []
     analysis_path = work / "analysis.pkl"
     analysis_path.unlink(missing_ok=True)
+    tables_path(analysis_path).unlink(missing_ok=True)
     if notebooks:
         data = results.save_feather(df, work / "results.feather")
         roster_path = work / "roster.csv"
@@ -79,11 +80,11 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
         if roster is not None:
             roster.to_csv(roster_path, index=False)
         tm["write_data"] = time.monotonic() - t0
-        # the item analysis runs last: by then the index process has saved its analysis
-        jobs_list = [("overview", {"results_path": str(data), "roster_path": str(roster_path)},
-                      out / "overview.html", "区级总览")]
-        jobs_list += [("street-report", {"results_path": str(data), "roster_path": str(roster_path), "street": s},
-                       out / "streets" / f"{slugs[s]}.html", f"街道报告：{s}") for s in chosen]
+        # overview and item analysis run last: by then the index process has saved what they read
+        jobs_list = [("street-report", {"results_path": str(data), "roster_path": str(roster_path), "street": s},
+                      out / "streets" / f"{slugs[s]}.html", f"街道报告：{s}") for s in chosen]
+        jobs_list += [("overview", {"results_path": str(data), "roster_path": str(roster_path),
+                                    "tables_path": str(tables_path(analysis_path))}, out / "overview.html", "区级总览")]
         jobs_list += [("item-analysis", {"results_path": str(data), "analysis_path": str(analysis_path)},
                        out / "item-analysis.html", "题目分析")]
 
@@ -94,7 +95,8 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
     index_job.start()
     try:
         if jobs_list:
-            run_notebooks(jobs_list, work, jobs, tm, ready={"item-analysis": index_job.wait_analysis})
+            run_notebooks(jobs_list, work, jobs, tm, ready={"item-analysis": index_job.wait_analysis,
+                                                            "overview": index_job.wait_analysis})
             tm["notebooks"] = time.monotonic() - t0
         body = index_job.result(tm)
     finally:
@@ -188,21 +190,24 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
         c0 = time.thread_time()
     names = load_skills()
     ana = itemstats.analyse(df, itemstats.info_for(df))
-    if analysis_to is not None:
+    lap("cpu_item_analysis")
+    T = analytics.district_tables(df, roster)  # the one computation of the district views
+    if analysis_to is not None:  # the notebook kernels read both instead of computing them again
         itemstats.save_analysis(ana, df, analysis_to)
+        analytics.save_tables(T, df, tables_path(analysis_to))
     if analysis_ready is not None:
         analysis_ready.set()
-    lap("cpu_item_analysis")
+    lap("cpu_views")
     rounds = analytics.round_order(df)
     first, last = rounds[0], rounds[-1]
-    summ = analytics.group_summary(df, "street")
+    summ = T["summary_street"]
     files = {
         "street_rounds": charts.street_rounds(summ, rounds, img / "street-rounds.png"),
-        "progress": charts.skill_progress(analytics.skill_progress(df), img / "skill-progress.png"),
-        "hist": charts.score_hist(analytics.score_bins(df), img / "score-hist.png"),
+        "progress": charts.skill_progress(T["skill_progress"], img / "skill-progress.png"),
+        "hist": charts.score_hist(T["score_bins"], img / "score-hist.png"),
     }
     lap("cpu_index_charts")
-    views = analytics.district_views(df, roster, ana, names)
+    views = analytics.district_views(df, roster, ana, names, T)
     lap("cpu_views")
     write_book({"说明": analytics.DEFINITIONS, **views}, out / WORKBOOK)
     if trainer_workbook is not None:
@@ -210,7 +215,7 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
     lap("cpu_xlsx")
     counts = analytics.retraining_counts(df)
     latest = summ[summ["round"] == last].set_index("street")
-    part = analytics.participation(df, roster, "street")
+    part = T["participation_street"]
     part = part[part["round"] == last].set_index("street")
     winfo = analytics.worker_info(df)
     comm_count = winfo.groupby(winfo["street"].astype(str))["community"].nunique()
@@ -234,8 +239,8 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
     if notebooks:
         links = "".join(f'<a href="{name}.html">{title}</a>' for name, title in NOTEBOOKS)
     links += f'<a href="{WORKBOOK}">Excel 工作簿（每个视图一张表）</a>'
-    heat = tables.heat_table(analytics.skill_matrix(df, "street", last), f"街道 × 技能得分率（{last}）",
-                             n=analytics.group_sizes(df, "street", last), names=names, index_label="街道")
+    heat = tables.heat_table(T["skill_matrix_street"], f"街道 × 技能得分率（{last}）",
+                             n=T["sizes_street"], names=names, index_label="街道")
     lap("cpu_index_rest")
     tm["index_cpu"] = sum(v for k, v in tm.items() if k.startswith("cpu_"))
     return f"""
@@ -245,7 +250,7 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
 每个平均数都附人数 n 和 95% 区间。</p>
 <nav class="links">{links}</nav>
 <h2>全区各轮</h2>
-{table_html(analytics.label(analytics.district_summary(df)))}
+{table_html(analytics.label(T['district']))}
 <h2>街道报告</h2>
 <p class="privacy">街道报告含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
 {street_table}
@@ -258,7 +263,7 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
 {heat}
 <h2>各技能各轮进步情况（{html.escape(first)} → {html.escape(last)}）</h2>
 <img src="img/{files['progress'].name}" alt="各技能各轮得分率折线图">
-{table_html(analytics.label(analytics.skill_gain(df, first, last), skill_names=names))}
+{table_html(analytics.label(T['skill_gain'], skill_names=names))}
 <h2>试卷与题目质量</h2>
 <p>需要复查的题：<b>{n_bad}</b> 道（详见“题目分析”）。</p>
 {table_html(papers)}
@@ -266,6 +271,11 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
 
 
 # ---- notebooks -----------------------------------------------------------------------------
+
+
+def tables_path(analysis_path: Path) -> Path:
+    """Where the index process saves the district tables, beside its item analysis."""
+    return analysis_path.with_name("tables.pkl")
 
 
 def write_book(book: dict, path: Path) -> Path:
