@@ -43,6 +43,7 @@ c.Autograde.autograde_preprocessors = [
     LiteralGrader if p.__name__ == "Execute" else p
     for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 c.LiteralGrader.manifest_dir = str(here / "manifests")
+c.LiteralGrader.source_dir = str(here / "source")  # the exam marker is read from the trainer's source
 c.Execute.timeout = int(os.environ.get("SHEQU_CELL_TIMEOUT", "60"))
 # kernels talk over Unix sockets named by process: parallel graders never race for a TCP port
 from shequ.grading.plugins import kernel_ipc_prefix  # noqa: E402

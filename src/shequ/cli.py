@@ -349,21 +349,9 @@ def cmd_grade(args) -> int:
     if args.jobs < 1 or (args.timeout is not None and args.timeout < 1):
         raise UserError("--jobs 和 --timeout 必须是正整数。")
     rep = gradeops.grade(args.assignments, jobs=args.jobs, timeout=args.timeout, force=args.force)
-    for line in rep.protection:
-        print(line)
-    print(f"评分完成：{len(rep.graded)} 份已评分，{len(rep.skipped)} 份未改动跳过，"
-          f"{len(rep.failed)} 份无法评分（用时 {rep.seconds:.0f} 秒）。")
-    noted = [o for o in rep.graded if o.notes]
-    if noted:
-        print("已评分，但需要留意：")
-        for o in noted:
-            print(f"  {o.worker}（{o.assignment}，{o.score:g}/{o.max_score:g} 分）：" + "；".join(o.notes))
-    if rep.failed:
-        print("无法评分（原有成绩保留不变）：")
-        for o in rep.failed:
-            print(f"  {o.worker}（{o.assignment}）：{o.reason}" + ("；" + "；".join(o.notes) if o.notes else ""))
-        return 1
-    return 0
+    print("\n".join(rep.summary()))
+    print(f"日志：{rep.log}")
+    return 1 if rep.failed or rep.unknown else 0
 
 
 def _grade(sub) -> None:

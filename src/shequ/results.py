@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .exam.manifest import is_exam
+from .exam.manifest import manifest_is_exam
 from .grading.gradebook import final_score, read_grades
 from .grading.literal import INVALID, literal_answer
 
@@ -58,7 +58,7 @@ def read_answers(autograded: Path, manifest_map: dict[str, dict]) -> dict[tuple[
     nbgrader solution cell whose grade_id is the manifest's cell name."""
     out: dict[tuple[str, str, str], str] = {}
     for name, m in manifest_map.items():
-        if not is_exam(m):
+        if not manifest_is_exam(m):
             continue
         wanted = {c["cell"] for c in m["cells"] if c["type"] in OBJECTIVE}
         for nb_path in sorted(Path(autograded).glob(f"*/{name}/{name}.ipynb")):
@@ -100,7 +100,7 @@ def build(db_url: str, roster: pd.DataFrame, manifest_map: dict[str, dict],
             if c is None:
                 continue
             rows.append({
-                "worker_id": r.worker_id, "assessment": m_name, "kind": "exam" if is_exam(m) else m["kind"],
+                "worker_id": r.worker_id, "assessment": m_name, "kind": "exam" if manifest_is_exam(m) else m["kind"],
                 "paper": m.get("paper", m_name), "round": m.get("round", ""), "date": m.get("date", ""),
                 "form": m.get("form", ""), "cell": c["cell"], "item": c.get("item", c["cell"]),
                 "type": c.get("type", ""), "level": c.get("level", ""),

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -77,6 +78,9 @@ def graded(tmp_path_factory, use_course):
     mp.chdir(root)  # like a trainer in grading/: hostile code can learn this folder from /proc
     course.build("info-collection", out_root=root)
     nbcourse.generate(A)
+    # the roster: every worker whose submission is graded here (w0300–w0303 hand in later)
+    gradebook.sync_students([{"worker_id": w, "name": "测试员"} for w in
+                             ["w0001", "w0002", "w0200", *SCENARIOS.values(), *(f"w03{k:02d}" for k in range(4))]])
     put(root, "w0001", honest(root))
     put(root, "w0002", nbformat.read(root / "release" / A / f"{A}.ipynb", 4))  # handed in blank
     first = gradeops.grade(A, jobs=2, timeout=TIMEOUT, out=lambda *a, **k: None)
@@ -286,3 +290,11 @@ def test_an_interrupted_run_resumes_where_it_stopped(course_copy):
     rep = gradeops.grade(A, jobs=2, timeout=TIMEOUT, out=lambda *a, **k: None)
     assert sorted(o.worker for o in rep.graded) == sorted(set(new) - done)  # only what was left
     assert all(o.score == 10 for o in rep.graded)
+
+
+def test_an_exercise_from_an_id_not_in_the_roster_is_listed_not_graded(course_copy):
+    put(course_copy, "root", honest(course_copy))  # e.g. the OS user of a shared JupyterLab
+    rep = gradeops.grade(A, jobs=1, timeout=TIMEOUT, out=lambda *a, **k: None)
+    assert [(w, Path(d).parts[-2:]) for _, w, d in rep.unknown] == [("root", ("root", A))]
+    assert rep.outcome("root") is None and "root" not in gradebook.student_ids()
+    assert "工号不在花名册中" in Path(rep.log).read_text(encoding="utf-8")

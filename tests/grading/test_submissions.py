@@ -150,3 +150,38 @@ def test_the_command_line_reports_in_chinese(course, tmp_path):
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "找不到" in r.stderr and "Traceback" not in r.stderr
     assert paths.DATASETS.exists()
+
+
+def test_a_file_that_is_no_notebook_never_displaces_a_valid_earlier_one(course, tmp_path):
+    first = tmp_path / "first"
+    write(first, "w0012.ipynb", notebook("A"), time.time() - 7200)
+    submissions.import_(A, first, known=KNOWN, root=course)
+    later = tmp_path / "later"
+    write(later, "w0012.ipynb", b"PK\x03\x04 a .docx renamed .ipynb", time.time() - 60)  # newer, but no notebook
+    write(later, "w0013.ipynb", notebook("B"), time.time() - 120)
+    write(later, "w0013-修改.ipynb", b"not json at all", time.time() - 30)       # newer than the valid one
+    rep = submissions.import_(A, later, known=KNOWN, root=course)
+    assert answer(course, "w0012") == 'q01 = "A"' and answer(course, "w0013") == 'q01 = "B"'
+    said_ = "\n".join(rep.warnings)
+    assert "w0012" in said_ and "w0013-修改" in said_ and "没有替换有效的笔记本" in said_
+    kept = sorted(p.name for p in (course / "submitted-superseded").rglob("*.ipynb"))
+    assert any("w0012" in k for k in kept) and any("w0013" in k for k in kept)
+
+
+def test_an_empty_file_and_a_huge_one_are_told_apart(course, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    write(inbox, "w0012.ipynb", b"", time.time())
+    write(inbox, "w0013.ipynb", b" " * 2048, time.time())
+    monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", 1024)
+    rep = submissions.import_(A, inbox, known=KNOWN, root=course)
+    skipped = "\n".join(rep.skipped)
+    assert "w0012.ipynb：文件是空的（0 字节）" in skipped and "w0013.ipynb：文件超过" in skipped
+    assert not rep.imported
+
+
+def test_an_nbformat_3_notebook_is_upgraded_not_refused():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('q01 = "B"')]
+    old = nbformat.writes(nbformat.convert(nb, 3), version=3).encode("utf-8")
+    parsed, why = submissions.parse_notebook(old)
+    assert not why and parsed.nbformat == 4 and parsed.cells[0].source == 'q01 = "B"'

@@ -1,5 +1,6 @@
 """The exam cell format: one `q07 = ""` answer cell per objective item, its hidden test cell
-`check("q07", q07, "单选", "B", 2.0, "partial")`, and what nbgrader releases instead of a
+`check("q07", typed("q07"), "单选", "B", 2.0, "partial")` (typed: the answer cell's text as
+the kernel received it, read like the kernel-free grader reads it), and what nbgrader releases instead of a
 solution. The literal reader (grading.literal) and the test-cell parser below both read it.
 """
 from __future__ import annotations
@@ -46,6 +47,10 @@ HOW_TO = """**作答方法**
 - 交卷前运行最后一个单元格，检查是否还有漏答的题。"""
 
 
+# the grade id of an exam's locked header cell: nbgrader records locked cells in its gradebook,
+# so the gradebook itself says which assignments are exams (grading.gradebook.is_exam)
+EXAM_MARK = "shequ-exam"
+
 # what nbgrader releases in place of a solution (grading/nbgrader_config.py uses these)
 CODE_STUB = "# 请在此处编写代码\nraise NotImplementedError()"
 
@@ -55,16 +60,18 @@ TEXT_STUB = "（请在此处作答）"
 
 @functools.lru_cache(maxsize=4096)  # the same test cells recur in every submission
 def parse_check_call(source: str) -> dict | None:
-    """Arguments of the `check(...)` call in an exam test cell (all literals)."""
+    """Arguments of the `check(...)` call in an exam test cell (all literals); the answer is
+    `typed("q07")` (or, in sources built before typed existed, the variable `q07`)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
             a = node.args
             try:
-                return {"qid": ast.literal_eval(a[0]), "var": a[1].id, "kind": ast.literal_eval(a[2]),
+                var = ast.literal_eval(a[1].args[0]) if isinstance(a[1], ast.Call) else a[1].id
+                return {"qid": ast.literal_eval(a[0]), "var": var, "kind": ast.literal_eval(a[2]),
                         "key": ast.literal_eval(a[3]), "points": ast.literal_eval(a[4]),
                         "policy": ast.literal_eval(a[5]) if len(a) > 5 else "partial"}
             except (ValueError, AttributeError, IndexError):
@@ -82,8 +89,8 @@ def test_cell(qid: str, kind: str, key, points: float, scoring: str):
     """The hidden test that scores the answer with `shequ.answers.check` (stock nbgrader runs it)."""
     key_repr = json.dumps(key, ensure_ascii=False)
     return code(
-        "# 本题由系统自动评分\n### BEGIN HIDDEN TESTS\nfrom shequ.answers import check\n"
-        f'check("{qid}", {qid}, "{kind}", {key_repr}, {points!r}, "{scoring}")\n'
+        "# 本题由系统自动评分\n### BEGIN HIDDEN TESTS\nfrom shequ.answers import check, typed\n"
+        f'check("{qid}", typed("{qid}"), "{kind}", {key_repr}, {points!r}, "{scoring}")\n'
         "### END HIDDEN TESTS", f"{qid}-test", nbg(f"{qid}-test", grade=True, locked=True, points=points))
 
 

@@ -264,7 +264,7 @@ def notebook(bp: Blueprint, manifest: dict, items: dict[str, Item]) -> nbformat.
     header = (f"# {bp.title}{form}\n\n"
               f"考试时间 {bp.time_limit} 分钟，满分 {manifest['max_score']:g} 分，"
               f"{pass_score:g} 分（{bp.pass_mark:g}%）及格。共 {len(manifest['cells'])} 题。\n\n{cellfmt.HOW_TO}")
-    cells = [cellfmt.markdown(header, "header", cellfmt.nbg("header", locked=True))]
+    cells = [cellfmt.markdown(header, "header", cellfmt.nbg(cellfmt.EXAM_MARK, locked=True))]
     for c in manifest["cells"]:
         q = int(c["cell"][1:])
         it = items[c["item"]]

@@ -9,12 +9,16 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .. import paths
+from ..exam import manifest as manifests
+from ..exam.cells import EXAM_MARK
 from ..idcard import split_name
 from .course import COURSE_ID, GradingError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def db_url(root: Path | None = None) -> str:
@@ -71,6 +75,7 @@ JOIN notebook n ON sn.notebook_id = n.id
 
 def read_grades(db_url: str) -> pd.DataFrame:
     """Every grade in the gradebook with its cell and worker (scores may be None)."""
+    import pandas as pd  # here: nbgrader_config loads this module in every nbgrader command
     import sqlalchemy as sa
 
     engine = sa.create_engine(db_url)
@@ -80,6 +85,34 @@ def read_grades(db_url: str) -> pd.DataFrame:
     finally:
         engine.dispose()
     return df
+
+
+def marked_exam(url: str, assignment: str) -> bool:
+    """Whether nbgrader recorded the exam marker cell (exam.cells.EXAM_MARK) for an assignment
+    when it generated it: the gradebook's own record of what is an exam."""
+    import sqlalchemy as sa
+
+    if not exists(url):
+        return False
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as con:
+            n = con.execute(sa.text(
+                "SELECT COUNT(*) FROM source_cell sc JOIN notebook n ON sc.notebook_id = n.id "
+                "JOIN assignment a ON n.assignment_id = a.id WHERE a.name = :a AND sc.name = :m"),
+                {"a": assignment, "m": EXAM_MARK}).scalar()
+    except sa.exc.SQLAlchemyError:  # no gradebook tables yet
+        return False
+    finally:
+        engine.dispose()
+    return bool(n)
+
+
+def is_exam(assignment: str, root: Path, url: str | None = None, source_dir: Path | None = None) -> bool:
+    """The one rule for every grader: an assignment is an exam when the trainer's side says so:
+    its source notebook's marker or its manifest (`exam.manifest.is_exam`), or the exam marker
+    cell nbgrader recorded in the gradebook. Never the submitted file. Exams are never executed."""
+    return manifests.is_exam(assignment, root, source_dir) or marked_exam(url or db_url(root), assignment)
 
 
 def final_score(grades: pd.DataFrame) -> pd.Series:

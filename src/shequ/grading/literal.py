@@ -2,35 +2,20 @@
 (`q07 = "B"`), never executed, and scored with `answers.check` from the key in its hidden test."""
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import nbformat
 
+from .. import answers
 from ..answers import check
 from ..exam.cells import parse_check_call
 
-INVALID = object()  # an answer cell that holds anything but literal assignments
+INVALID = answers.INVALID
 
 
 def literal_answer(source: str, name: str) -> Any:
-    """The value assigned to `name` if the cell holds only literal assignments to it."""
-    if not isinstance(source, str):
-        return INVALID
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return INVALID
-    value: Any = None  # an emptied cell counts as blank
-    for stmt in tree.body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name):
-            return INVALID
-        try:
-            value = ast.literal_eval(stmt.value)  # evaluates literals only, runs nothing
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return INVALID
-    return value
+    """The value assigned to `name` in an answer cell, or INVALID (`answers.read_cell`)."""
+    return answers.read_cell(source, name)[0]
 
 
 def grade_literally(nb, manifest: dict | None = None) -> dict[str, float]:

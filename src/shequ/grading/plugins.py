@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from nbgrader.preprocessors import ClearSolutions, Execute, NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
-from ..exam.manifest import is_exam, marked_exam
+from ..exam.manifest import exam_manifest, marked_exam
+from .gradebook import is_exam
 from .literal import grade_literally
 
 
@@ -46,18 +47,22 @@ class LiteralGrader(Execute):
     """Grades exam notebooks from literals; executes every other notebook as stock."""
 
     manifest_dir = Unicode("", help="Folder of paper manifests (grading/manifests).").tag(config=True)
+    source_dir = Unicode("", help="The trainer's source notebooks (grading/source): their exam marker "
+                         "decides, never the submitted file.").tag(config=True)
+    execute_exams = Bool(False, help="Run exam notebooks in a kernel like stock nbgrader (only for the "
+                         "differential trial that compares the two ways; never for real grading).").tag(config=True)
 
     def preprocess(self, nb, resources):
         assignment = resources.get("nbgrader", {}).get("assignment", "")
-        manifest = None
-        if self.manifest_dir and assignment:
-            p = Path(self.manifest_dir) / f"{assignment}.json"
-            if p.exists():
-                manifest = json.loads(p.read_text(encoding="utf-8"))
-        # the manifest, not the submitted file's metadata, decides: workers cannot opt out
-        if not is_exam(manifest):
+        root = Path(self.manifest_dir).parent if self.manifest_dir else None  # <course>/manifests
+        source = Path(self.source_dir) if self.source_dir else (root / "source" if root else None)
+        # the trainer's files decide, never the submitted file's metadata: workers cannot opt out
+        url = self.config.CourseDirectory.get("db_url") or None
+        exam = bool(assignment) and root is not None and is_exam(assignment, root, url, source)
+        if not exam or self.execute_exams:
             return super().preprocess(nb, resources)
-        grade_literally(nb, manifest)
+        # a missing or unreadable manifest stops here (ManifestError): the cells never run
+        grade_literally(nb, exam_manifest(assignment, root))
         return nb, resources
 
 

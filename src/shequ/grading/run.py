@@ -61,9 +61,30 @@ class Report:
     graded: list = field(default_factory=list)     # Outcome (ok)
     failed: list = field(default_factory=list)     # Outcome (not ok): kept old grade
     skipped: list = field(default_factory=list)    # (assignment, worker): unchanged since last run
+    unknown: list = field(default_factory=list)    # (assignment, worker, folder): id not in the roster
     backup: str = ""
     protection: list = field(default_factory=list)  # what protection was in force (Chinese)
     seconds: float = 0.0
+    log: str = ""                                   # this run's log file
+
+    def summary(self) -> list[str]:
+        """The run in Chinese, line by line: what the command line prints and the log keeps."""
+        lines = list(self.protection)
+        lines.append(f"评分完成：{len(self.graded)} 份已评分，{len(self.skipped)} 份未改动跳过，"
+                     f"{len(self.failed)} 份无法评分（用时 {self.seconds:.0f} 秒）。")
+        noted = [o for o in self.graded if o.notes]
+        if noted:
+            lines.append("已评分，但需要留意：")
+            lines += [f"  {o.worker}（{o.assignment}，{_pts(o.score)}/{_pts(o.max_score)} 分）：" + "；".join(o.notes)
+                      for o in noted]
+        if self.unknown:
+            lines.append("工号不在花名册中，没有评分（先 shequ roster sync，或删除这些作答）：")
+            lines += [f"  {w}（{a}）：{d}" for a, w, d in self.unknown]
+        if self.failed:
+            lines.append("无法评分（原有成绩保留不变）：")
+            lines += [f"  {o.worker}（{o.assignment}）：{o.reason}" + ("；" + "；".join(o.notes) if o.notes else "")
+                      for o in self.failed]
+        return lines
 
     def outcome(self, worker: str, assignment: str | None = None) -> Outcome | None:
         for o in self.graded + self.failed:
@@ -135,8 +156,14 @@ class Progress:
                 self.out(line, flush=True)
 
 
-def _prepare(assignment: str, root: Path, state: dict, force: bool, db_url: str) -> tuple[list, list, list, dict]:
-    """(todo [(worker, key, notes)], failed [Outcome], skipped [worker], release info)."""
+def _pts(x) -> str:
+    return "—" if x is None else f"{x:g}"
+
+
+def _prepare(assignment: str, root: Path, state: dict, force: bool, db_url: str,
+             roster: set[str], unknown: list) -> tuple[list, list, list, dict]:
+    """(todo [(worker, key, notes)], failed [Outcome], skipped [worker], release info); ids
+    not in the roster go to `unknown`, never graded."""
     release = root / "release" / assignment / f"{assignment}.ipynb"
     ref = {}
     if release.exists():
@@ -152,6 +179,9 @@ def _prepare(assignment: str, root: Path, state: dict, force: bool, db_url: str)
     in_gradebook = gradebook.graded_totals(db_url, assignment) if seen and not force else {}
     for d in sorted(p for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir()):
         worker = d.parent.name
+        if worker not in roster:  # e.g. the OS user of a shared JupyterLab: never a nameless student
+            unknown.append((assignment, worker, str(d)))
+            continue
         key = submission_key(d, assignment, src_hash)
         # unchanged and still in the gradebook with the score recorded then (a reset gradebook regrades)
         recorded = seen.get(worker, {})
@@ -198,12 +228,15 @@ def grade(assignments: list[str] | str, jobs: int = 1, timeout: int | None = Non
         if not (root / "source" / a).is_dir():
             raise GradingError(f"没有作业 {a}：grading/source/{a}/ 不存在"
                                        "（先运行 shequ course build 或 shequ paper build）。")
-    exams = [a for a in assignments if manifests.is_exam(manifests.load_manifest(a, root))]
+    exams = [a for a in assignments if gradebook.is_exam(a, root, db_url)]
+    for a in exams:  # an exam without a readable manifest is refused before anything is graded
+        manifests.exam_manifest(a, root)
     exercises = [a for a in assignments if a not in exams]
     plan = {}
+    roster = gradebook.student_ids(db_url)
     for a in exercises:
         gradebook.check_assignment(a, db_url)
-        plan[a] = _prepare(a, root, state, force, db_url)
+        plan[a] = _prepare(a, root, state, force, db_url, roster, rep.unknown)
     anything = exams or any(p[0] for p in plan.values())
     if anything:
         rep.backup = gradebook.backup_gradebook(db_url, root)
@@ -222,7 +255,19 @@ def grade(assignments: list[str] | str, jobs: int = 1, timeout: int | None = Non
     if rep.skipped:
         out(f"  {len(rep.skipped)} 份作答自上次评分以来没有改动，已跳过（--force 可全部重评）。")
     rep.seconds = time.monotonic() - t0
+    rep.log = str(_write_log(root, rep))
     return rep
+
+
+def _write_log(root: Path, rep: Report) -> Path:
+    """Every run leaves its summary in grading/logs/ (the pool adds the workers' output)."""
+    d = root / "logs"
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    path = d / f"grade-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n".join(rep.summary()) + "\n")
+    return path
 
 
 def _grade_exam(assignment: str, root: Path, db_url: str, state: dict, rep: Report, out) -> None:
@@ -232,9 +277,10 @@ def _grade_exam(assignment: str, root: Path, db_url: str, state: dict, rep: Repo
     src_hash = _source_hash(root, assignment)
     scores = gradebook.submission_scores(db_url, assignment, r.graded)
     seen = state.setdefault(assignment, {})
+    rep.unknown += [(assignment, w, d) for w, d in r.unknown.items()]
     for w in r.graded:
         s, m, cells, auto = scores.get(w, (None, None, {}, None))
-        rep.graded.append(Outcome(assignment, w, True, s, m, cells))
+        rep.graded.append(Outcome(assignment, w, True, s, m, cells, notes=r.notes.get(w, [])))
         seen[w] = {"key": submission_key(root / "submitted" / w / assignment, assignment, src_hash),
                    "score": auto, "max_score": m}
     for w, why in r.failed.items():

@@ -35,8 +35,9 @@ class SubmissionError(ShequError):
 @dataclass
 class Incoming:
     name: str          # as shown to the trainer (path inside the folder or zip)
-    data: bytes
+    data: bytes        # b"" when the file is larger than MAX_NOTEBOOK_BYTES (not read)
     when: float        # seconds since the epoch (mtime, or the zip entry's date)
+    size: int = 0      # bytes, as stored
 
 
 @dataclass
@@ -69,7 +70,7 @@ def read_files(path: Path) -> list[Incoming]:
             if p.is_file():
                 st = p.stat()
                 data = p.read_bytes() if st.st_size <= MAX_NOTEBOOK_BYTES else b""
-                out.append(Incoming(str(p.relative_to(path)), data, st.st_mtime))
+                out.append(Incoming(str(p.relative_to(path)), data, st.st_mtime, st.st_size))
         return out
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
@@ -77,7 +78,7 @@ def read_files(path: Path) -> list[Incoming]:
                 if info.is_dir():
                     continue
                 data = z.read(info) if info.file_size <= MAX_NOTEBOOK_BYTES else b""
-                out.append(Incoming(_zip_name(info), data, time.mktime(info.date_time + (0, 0, -1))))
+                out.append(Incoming(_zip_name(info), data, time.mktime(info.date_time + (0, 0, -1)), info.file_size))
         return out
     raise SubmissionError(f"{path.name} 既不是文件夹也不是 zip 压缩包")
 
@@ -146,8 +147,12 @@ def import_(assignment: str, path: Path | str, known: set[str] | None = None,
         if not base.lower().endswith(".ipynb"):
             rep.not_notebooks.append(f.name)
             continue
-        if not f.data:
-            rep.skipped.append(f"{f.name}：文件为空或超过 {MAX_NOTEBOOK_BYTES // 2**20} MB，未导入")
+        if f.size > MAX_NOTEBOOK_BYTES:
+            rep.skipped.append(f"{f.name}：文件超过 {MAX_NOTEBOOK_BYTES // 2**20} MB（{f.size / 2**20:.0f} MB），"
+                               "不是作答笔记本，未导入")
+            continue
+        if not f.data.strip():
+            rep.skipped.append(f"{f.name}：文件是空的（0 字节），未导入")
             continue
         wid = worker_of(f.name, known)
         if wid is None:
@@ -162,9 +167,22 @@ def import_(assignment: str, path: Path | str, known: set[str] | None = None,
     aside = root / "submitted-superseded"
     for wid, files in sorted(by_worker.items()):
         files.sort(key=lambda f: (f.when, f.name))
-        latest = files[-1]
         dest = root / "submitted" / wid / assignment
         nb_path = dest / f"{assignment}.ipynb"
+        # a file that is not a notebook (a .docx renamed .ipynb …) never displaces a valid one
+        why = {id(f): parse_notebook(f.data)[1] for f in files}
+        valid = [f for f in files if not why[id(f)]]
+        have_valid = nb_path.exists() and read_submission(nb_path)[0] is not None
+        if len(valid) < len(files) and (valid or have_valid):
+            for f in files:
+                if why[id(f)]:
+                    keep = _aside(aside, wid, assignment, f)
+                    rep.warnings.append(f"{wid}：{f.name} {why[id(f)]}，没有替换有效的笔记本，已放到 "
+                                        f"{keep.relative_to(root)}")
+            files = valid
+            if not files:
+                continue
+        latest = files[-1]
         existing_when = _read_ts(dest / "timestamp.txt") if nb_path.exists() else None
         older = files[:-1]
         if existing_when is not None:
@@ -179,10 +197,7 @@ def import_(assignment: str, path: Path | str, known: set[str] | None = None,
                 rep.superseded.append(f"{wid}：grading/submitted 中原有的版本（{_local(existing_when)}）"
                                       f"较旧，已移到 {keep.relative_to(root)}")
         for f in older:
-            stamp = dt.datetime.fromtimestamp(f.when, dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-            keep = aside / wid / assignment / f"{stamp}-{_safe(PurePosixPath(f.name.replace(chr(92), '/')).name)}"
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            keep.write_bytes(f.data)
+            keep = _aside(aside, wid, assignment, f)
             newer = "成绩目录中已有的版本" if latest is None else latest.name
             rep.superseded.append(f"{wid}：{f.name}（{_local(f.when)}）比 {newer} 旧，已放到 "
                                   f"{keep.relative_to(root)}")
@@ -192,13 +207,18 @@ def import_(assignment: str, path: Path | str, known: set[str] | None = None,
         nb_path.write_bytes(latest.data)
         (dest / "timestamp.txt").write_text(_timestamp(latest.when), encoding="utf-8")
         rep.imported[wid] = latest.name
-        try:
-            import json
-
-            json.loads(latest.data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            rep.warnings.append(f"{wid}：{latest.name} 不是有效的笔记本，评分时会报告")
+        if why[id(latest)]:
+            rep.warnings.append(f"{wid}：{latest.name} {why[id(latest)]}，评分时会报告")
     return rep
+
+
+def _aside(aside: Path, wid: str, assignment: str, f: Incoming) -> Path:
+    """Keep an incoming file under grading/submitted-superseded/<worker>/<assignment>/."""
+    stamp = dt.datetime.fromtimestamp(f.when, dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    keep = aside / wid / assignment / f"{stamp}-{_safe(PurePosixPath(f.name.replace(chr(92), '/')).name)}"
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.write_bytes(f.data)
+    return keep
 
 
 def _local(when: float) -> str:
@@ -217,11 +237,26 @@ def collect(assignment: str) -> None:
 def read_submission(path: Path) -> tuple[object | None, str]:
     """A submitted notebook, or None and the reason in Chinese."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         return None, "没有找到作答文件"
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    return parse_notebook(raw)
+
+
+def parse_notebook(raw: bytes) -> tuple[object | None, str]:
+    """Bytes as a version-4 notebook (an nbformat 3 notebook is upgraded, as nbgrader does),
+    or None and the reason in Chinese."""
+    if not raw.strip():
+        return None, "文件是空的（0 字节或只有空白）"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         return None, f"文件不是有效的笔记本（JSON 无法解析：{type(e).__name__}）"
+    if isinstance(data, dict) and data.get("nbformat") == 3 and isinstance(data.get("worksheets"), list):
+        try:
+            data = json.loads(nbformat.writes(nbformat.reads(raw.decode("utf-8"), as_version=4)))
+        except Exception:  # noqa: BLE001 - any broken old notebook
+            return None, "文件是旧版（nbformat 3）笔记本，但结构损坏，无法转换"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "文件不是 Jupyter 笔记本（缺少 cells）"
     try:

@@ -168,6 +168,7 @@ class _GradingWorker:
         c.Execute.shutdown_kernel = "immediate"  # the scratch folder is thrown away: no graceful exit needed
         c.OverwriteCells.add_missing_cells = True
         c.LiteralGrader.manifest_dir = str(self.root / "manifests")
+        c.LiteralGrader.source_dir = str(self.root / "source")  # the scratch course has no source notebooks
         from nbgrader.converters import Autograde
 
         from .plugins import HideNotebookFiles
@@ -231,8 +232,10 @@ def _reason(log: str) -> str:
         return "笔记本结构或 nbgrader 元数据被改坏，无法评分"
     if "database is locked" in low:
         return "成绩库被占用（database is locked），稍后重新运行 shequ grade"
-    if "kernel didn't respond" in low or "timeout waiting" in low:
-        return "内核启动超时"
+    if "kernel didn't respond" in low:
+        return "内核启动超时（内核没有在规定时间内启动，可稍后重新评分）"
+    if "timeout waiting for execute reply" in low or "celltimeouterror" in low or "cell timed out" in low:
+        return "单元格运行超时（超过 --timeout 秒仍未结束，也无法中断）"
     lines = [ln for ln in log.strip().splitlines() if ln.strip()]
     return "nbgrader 无法评分：" + (lines[-1][-300:] if lines else "未知原因")
 

@@ -85,9 +85,9 @@ def generate(assignment: str, root: Path | None = None, db_url: str | None = Non
     """Write every graded worker's feedback page; returns {'written': [...], 'offline': [...]}
     (offline: submitted without the exchange, so release by hand)."""
     root = root or course_root()
-    manifest = manifests.load_manifest(assignment, root)
-    if not manifests.is_exam(manifest):
-        raise GradingError(f"{assignment} 不是试卷（grading/manifests/ 中没有它的清单）。")
+    if not gradebook.is_exam(assignment, root, db_url):
+        raise GradingError(f"{assignment} 不是试卷：成绩反馈只给试卷（练习的结果见 formgrader）。")
+    manifest = manifests.exam_manifest(assignment, root)
     grades = gradebook.read_grades(db_url or gradebook.db_url(root))
     grades = grades[grades["assessment"] == assignment]
     grades = grades.assign(score=gradebook.final_score(grades))

@@ -41,9 +41,9 @@ def setup(root: Path, paper_name: str, round_label: str, n: int, seed: int = 5):
 
 
 def grade_stock(assignment: str, jobs: int = 2) -> None:
-    """Stock nbgrader: with no manifest for LiteralGrader to find, every notebook and its
-    hidden tests are executed in a kernel, exactly as without shequ."""
-    course.autograde(assignment, jobs, "--LiteralGrader.manifest_dir=")
+    """Stock nbgrader: LiteralGrader told to execute exams (the trial's explicit opt-in), so
+    every notebook and its hidden tests run in a kernel, exactly as without shequ."""
+    course.autograde(assignment, jobs, "--LiteralGrader.execute_exams=True")
 
 
 def scores(manifest: dict, rows: list[dict]) -> pd.Series:
