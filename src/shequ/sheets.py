@@ -121,21 +121,14 @@ class Sheet:
 
 
 def _value(v):
-    import math
-
-    if v is None:
+    """A cell value openpyxl can store: None for missing (None, NaN, NaT, pd.NA), plain Python
+    numbers rounded to 4 places, lists joined with 、."""
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):
         return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError, ImportError):
-        pass
     if hasattr(v, "item"):  # numpy scalars
         v = v.item()
     if isinstance(v, float):
-        return None if math.isnan(v) else round(v, 4)
+        return None if v != v else round(v, 4)  # NaN is not equal to itself
     if isinstance(v, (list, tuple, set)):
         return "、".join(map(str, v))
     return v

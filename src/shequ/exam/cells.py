@@ -12,20 +12,19 @@ import json
 import nbformat
 
 
-def markdown(source: str, cid: str, nbg: dict | None = None):
-    c = nbformat.v4.new_markdown_cell(source)
-    c.id = cid
-    if nbg is not None:
-        c.metadata["nbgrader"] = nbg
+def _with(c, cid: str, meta: dict | None):
+    c.id = cid  # stable cell ids: generated notebooks diff cleanly
+    if meta is not None:
+        c.metadata["nbgrader"] = meta
     return c
+
+
+def markdown(source: str, cid: str, nbg: dict | None = None):
+    return _with(nbformat.v4.new_markdown_cell(source), cid, nbg)
 
 
 def code(source: str, cid: str, nbg: dict | None = None):
-    c = nbformat.v4.new_code_cell(source)
-    c.id = cid
-    if nbg is not None:
-        c.metadata["nbgrader"] = nbg
-    return c
+    return _with(nbformat.v4.new_code_cell(source), cid, nbg)
 
 
 def nbg(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:

@@ -1,6 +1,6 @@
 """Every read and write of nbgrader's gradebook: where it is (SQLite beside the course or
 PostgreSQL through SHEQU_DB_URL), the students, per-cell grades, the one definition of a
-score, and backups before anything is written.
+score, the one rule of what is an exam (`is_exam`), and backups before anything is written.
 """
 from __future__ import annotations
 
