@@ -12,34 +12,29 @@ EXAMPLES = 10_000
 ANY_CHAR = st.characters(codec=None, exclude_categories=())  # surrogates too
 PIECES = st.sampled_from(["q01", " = ", "=", "(", ")", "[", "]", "{", "}", ",", ":", "\n", "\\", "#", "+", "*",
                           "1", "1e999", "0x", "j", "B", "对", "lambda", "import os", "\x00", *QUOTES])
-SOURCES = st.one_of(
+TYPED = st.one_of(  # what people type: any text, token soups, quotes of every kind
     st.text(ANY_CHAR, max_size=200),
     st.lists(PIECES, max_size=80).map("".join),
     st.builds(lambda q, s, q2: f"q01 = {q}{s}{q2}", st.sampled_from(QUOTES), st.text(ANY_CHAR, max_size=20),
               st.sampled_from(QUOTES)),
-    st.builds(lambda n, o, c: "q01 = " + o * n + c * n, st.integers(0, 20_000), st.sampled_from("([{"),
+)
+SOURCES = st.one_of(  # … and what knocks parsers over: deep nesting, long expressions, huge literals
+    TYPED,
+    st.builds(lambda n, o, c: "q01 = " + o * n + c * n, st.integers(0, 5_000), st.sampled_from("([{"),
               st.sampled_from(")]}")),
-    st.builds(lambda n, op: "q01 = " + op.join(["1"] * n), st.integers(1, 20_000), st.sampled_from("+-*|,")),
+    st.builds(lambda n, op: "q01 = " + op.join(["1"] * n), st.integers(1, 5_000), st.sampled_from("+-*|,")),
     st.builds(lambda n: 'q01 = "' + "B" * n + '"', st.integers(0, MAX_CELL + 10)),
 )
 SLOW_OK = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-@pytest.mark.slow  # 10,000 examples, some of them 100,000 characters long
-@SLOW_OK
-@given(SOURCES)
-def test_reading_any_answer_cell_never_raises(source):
-    value, why = read_cell(source, "q01")
-    assert (value is INVALID) == bool(why)
-
-
-@pytest.mark.slow  # 10,000 examples
+@pytest.mark.slow  # 10,000 examples, some of them 10 KB expressions or 100,000-character literals
 @SLOW_OK
 @given(SOURCES, st.sampled_from(KINDS), st.sampled_from(["B", "AC", "对", [["甲", "乙"]]]))
-def test_scoring_what_was_read_never_raises_and_stays_within_the_points(source, kind, key):
-    value, _ = read_cell(source, "q01")
-    score = check("q01", value, kind, key, 2.0)
-    assert 0.0 <= score <= 2.0
+def test_reading_and_scoring_any_answer_cell_never_raises(source, kind, key):
+    value, why = read_cell(source, "q01")
+    assert (value is INVALID) == bool(why)
+    assert 0.0 <= check("q01", value, kind, key, 2.0) <= 2.0
 
 
 @pytest.mark.parametrize("source", [
