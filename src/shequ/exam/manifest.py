@@ -42,10 +42,10 @@ def source_is_exam(source_notebook: Path) -> bool:
         return False
 
 
-def is_exam(assignment: str, root: Path | None = None, source_dir: Path | None = None) -> bool:
-    """The one rule: an assignment is an exam when its trainer-side source notebook
-    (grading/source/<a>/<a>.ipynb) carries the exam marker, or its manifest says exam. Never
-    decided from a submitted file, which the worker can edit. An exam is never executed."""
+def files_say_exam(assignment: str, root: Path | None = None, source_dir: Path | None = None) -> bool:
+    """What the trainer's files say: the source notebook (grading/source/<a>/<a>.ipynb) carries
+    the exam marker, or the manifest says exam. One part of the rule `grading.gradebook.is_exam`,
+    which also asks the gradebook; never the submitted file, which the worker can edit."""
     src = Path(source_dir) if source_dir else (root or paths.GRADING) / "source"
     if source_is_exam(src / assignment / f"{assignment}.ipynb"):
         return True
@@ -86,13 +86,6 @@ def write_manifest(manifest: dict, out_root: Path | None = None) -> Path:
     p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                  encoding="utf-8")
     return p
-
-
-def load_manifest(assignment: str, root: Path | None = None) -> dict | None:
-    p = manifest_dir(root) / f"{assignment}.json"
-    if not p.exists():
-        return None
-    return json.loads(p.read_text(encoding="utf-8"))
 
 
 def load_all(root: Path | None = None) -> dict[str, dict]:

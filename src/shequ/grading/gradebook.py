@@ -110,9 +110,9 @@ def marked_exam(url: str, assignment: str) -> bool:
 
 def is_exam(assignment: str, root: Path, url: str | None = None, source_dir: Path | None = None) -> bool:
     """The one rule for every grader: an assignment is an exam when the trainer's side says so:
-    its source notebook's marker or its manifest (`exam.manifest.is_exam`), or the exam marker
+    its source notebook's marker or its manifest (`exam.manifest.files_say_exam`), or the exam marker
     cell nbgrader recorded in the gradebook. Never the submitted file. Exams are never executed."""
-    return manifests.is_exam(assignment, root, source_dir) or marked_exam(url or db_url(root), assignment)
+    return manifests.files_say_exam(assignment, root, source_dir) or marked_exam(url or db_url(root), assignment)
 
 
 def final_score(grades: pd.DataFrame) -> pd.Series:
