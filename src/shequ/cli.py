@@ -138,11 +138,19 @@ def cmd_report(args) -> int:
     from .grading import roster
     from .report import render as report
 
+    from .analytics import series
+
     try:
         df = results.load(args.results)
     except FileNotFoundError as e:
         raise UserError(str(e)) from None
-    index = report.render(df, roster.frame())
+    staff = roster.frame()
+    _, left_out = series.known(df, staff)
+    index = report.render(df, staff, out_dir=Path(args.out) if args.out else None, series=args.series)
+    if left_out:
+        shown = "、".join(left_out[:20]) + ("……" if len(left_out) > 20 else "")
+        print(f"注意：{len(left_out)} 个工号不在花名册中，其成绩未计入报告：{shown}。"
+              "核对花名册（datasets/staff.csv）或提交时用的工号后重新生成。")
     print(f"报告已生成：{index}")
     return 0
 
@@ -205,6 +213,8 @@ def _demo(sub) -> None:
 def _report(sub) -> None:
     r = sub.add_parser("report", help="由结果表生成 HTML 报告")
     r.add_argument("--results", help="结果表 CSV（默认 build/results/results.csv）")
+    r.add_argument("--series", help="测评系列（试卷蓝图名，如 basics；默认取轮次最多的一套）")
+    r.add_argument("--out", help="报告目录（默认 build/report/）")
     r.set_defaults(func=cmd_report)
 
 

@@ -21,6 +21,7 @@ from .views import (  # noqa: F401
     group_sizes,
     group_summary,
     label,
+    num,
     paired,
     participation,
     ranking,

@@ -32,6 +32,18 @@ def skill_names() -> dict[str, str]:
     return bank.load_skills()
 
 
+def distinct_colors(k: int) -> tuple[list, list[str]]:
+    """k colours no two alike (tab10, then tab20's light shades, then a spread of hues),
+    each with its own marker, so a line is told apart even in grey print."""
+    import matplotlib as mpl
+
+    base = list(mpl.colormaps["tab10"].colors) + list(mpl.colormaps["tab20"].colors[1::2])
+    if k > len(base):
+        base += [mpl.colormaps["hsv"](i / (k - len(base) + 1)) for i in range(k - len(base))]
+    marks = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
+    return base[:k], [marks[i % len(marks)] for i in range(k)]
+
+
 def street_rounds(s: pd.DataFrame, rounds: list[str], path: Path | None = None):
     """Mean 得分率 per 街道 and round, with 95 % intervals (`s`: group_summary by street)."""
     setup()
@@ -48,8 +60,10 @@ def street_rounds(s: pd.DataFrame, rounds: list[str], path: Path | None = None):
     ax.set_xticks(x, [f"{st}\n(n≤{int(k)})" for st, k in zip(streets, n)], fontsize=9)
     ax.set_ylabel("平均得分率（%）")
     ax.set_ylim(0, 100)
-    ax.set_title("各街道各轮平均得分率（误差线：95% 区间）")
-    ax.legend(title="轮次", ncol=len(rounds), fontsize=8, loc="lower right")
+    ax.set_title("各街道各轮平均得分率（误差线：95% 区间）", pad=28)
+    # above the plot, never on the bars
+    ax.legend(title="轮次", ncol=len(rounds), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.08),
+              frameon=False)
     return _finish(fig, path)
 
 
@@ -138,8 +152,9 @@ def skill_progress(progress: pd.DataFrame, path: Path | None = None, title: str 
     setup()
     names = skill_names()
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    for col in progress.columns:
-        ax.plot(list(map(str, progress.index)), progress[col], marker="o", label=names.get(col, col))
+    colors, markers = distinct_colors(len(progress.columns))
+    for col, c, mk in zip(progress.columns, colors, markers):
+        ax.plot(list(map(str, progress.index)), progress[col], marker=mk, color=c, label=names.get(col, col))
     ax.set_xlabel("轮次")
     ax.set_ylabel("得分率（%）")
     ax.set_ylim(0, 100)
@@ -152,15 +167,17 @@ def community_lines(summary: pd.DataFrame, rounds: list[str], title: str, path: 
     """Mean 得分率 per round of each 社区 of one 街道 (withheld groups are gaps)."""
     setup()
     fig, ax = plt.subplots(figsize=(9, 4.0))
-    for c, g in summary.groupby("community"):
+    groups = list(summary.groupby("community"))
+    colors, markers = distinct_colors(len(groups))
+    for (c, g), col, mk in zip(groups, colors, markers):
         g = g.set_index("round").reindex(rounds)
         n = int(g["n"].max()) if g["n"].notna().any() else 0
-        ax.plot(rounds, g["mean"], marker="o", label=f"{c}（n≤{n}）")
+        ax.plot(rounds, g["mean"], marker=mk, color=col, label=f"{c}（n≤{n}）")
     ax.set_ylim(0, 100)
     ax.set_xlabel("轮次")
     ax.set_ylabel("平均得分率（%）")
     ax.set_title(title)
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _finish(fig, path)
 
 

@@ -73,8 +73,9 @@ def _ranks(out: pd.DataFrame, col: str, sd, min_n: int, seed: int = 0) -> pd.Dat
     draws = est[None, :] + rng.standard_normal((RANK_DRAWS, len(est))) * s[None, :]
     ranks = (-draws).argsort(axis=1).argsort(axis=1) + 1
     out.loc[elig, "rank"] = r
-    out.loc[elig, "rank_lo"] = np.percentile(ranks, 5, axis=0)
-    out.loc[elig, "rank_hi"] = np.percentile(ranks, 95, axis=0)
+    # whole ranks (no interpolation): every table and chart shows the same two numbers
+    out.loc[elig, "rank_lo"] = np.percentile(ranks, 5, axis=0, method="lower")
+    out.loc[elig, "rank_hi"] = np.percentile(ranks, 95, axis=0, method="higher")
     return out
 
 

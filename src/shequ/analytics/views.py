@@ -245,27 +245,31 @@ def skill_table(df: pd.DataFrame, by: str | None = "street") -> pd.DataFrame:
 
 
 def group_sizes(df: pd.DataFrame, by: str, round_label: str | None = None) -> pd.Series:
-    """Workers with a result per group (in one round, or their most recent round)."""
+    """Workers with a result per group (in one round, or their most recent round); 社区 are
+    indexed by (街道, 社区): two streets may each have a 社区 of the same name."""
     t = round_totals(df)
     if round_label:
         t = t[t["round"] == round_label]
-    return t.assign(**{by: t[by].astype(str)}).groupby(by)["worker_id"].nunique()
+    keys = _by_cols(by)
+    return t.assign(**{k: t[k].astype(str) for k in keys}).groupby(keys)["worker_id"].nunique()
 
 
 def skill_matrix(df: pd.DataFrame, by: str = "street", round_label: str | None = None,
                  min_n: int = MIN_N) -> pd.DataFrame:
     """Group × skill 得分率 (%) on the items tagged with that skill (one round, or all);
-    a group with fewer than `min_n` workers in that round is withheld (NaN)."""
+    a group with fewer than `min_n` workers in that round is withheld (NaN). 社区 rows are
+    indexed by (街道, 社区)."""
     s = skill_table(df, by)
     if round_label:
         s = s[s["round"] == round_label]
-    s = s.groupby([by, "skill"], as_index=False)[["score", "max_score"]].sum()
+    keys = _by_cols(by)
+    s = s.groupby(keys + ["skill"], as_index=False)[["score", "max_score"]].sum()
     s["pct"] = 100 * s["score"] / s["max_score"]
-    m = s.pivot(index=by, columns="skill", values="pct")
+    m = s.pivot(index=keys, columns="skill", values="pct")
     n = group_sizes(df, by, round_label).reindex(m.index)
     m.loc[n < min_n] = np.nan
     m.columns.name = None
-    return m.round(1)
+    return m   # unrounded: a page rounds once, when it shows the figure
 
 
 def skill_progress(df: pd.DataFrame) -> pd.DataFrame:
@@ -344,8 +348,20 @@ def skill_gain(df: pd.DataFrame, first: str | None = None, last: str | None = No
     if p.empty:
         return pd.DataFrame(columns=["skill"] + GAIN_COLS + ["items"])
     out = _gain_stats(p.groupby("skill")).reset_index()
-    out["items"] = len(common_items(df, first, last))
+    out["items"] = out["skill"].map(common_items_per_skill(df, first, last)).fillna(0).astype(int)
     return out
+
+
+def common_items_per_skill(df: pd.DataFrame, first: str, last: str) -> pd.Series:
+    """How many of the items both rounds share carry each skill (an item with two skills
+    counts for both)."""
+    items = set(common_items(df, first, last))
+    d = exams(df)
+    pairs = d[["item", "skills"]].astype(str).drop_duplicates()
+    pairs = pairs[pairs["item"].isin(items)]
+    split = skill_split(pairs["skills"])
+    pairs = pairs.assign(skill=pairs["skills"].map(split)).explode("skill").dropna(subset=["skill"])
+    return pairs.groupby("skill")["item"].nunique()
 
 
 def gain_by(df: pd.DataFrame, first: str | None = None, last: str | None = None,
@@ -402,9 +418,14 @@ def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N
 def score_bins(df: pd.DataFrame, width: float = 5.0) -> pd.DataFrame:
     """Distribution of round 得分率 (district): workers per 5-point band and round."""
     t = round_totals(df)
-    bins = np.arange(0, 100 + width, width)
-    t = t.assign(band=pd.cut(t["pct"], bins, include_lowest=True, right=False))
+    edges = np.arange(0, 100 + width, width)
+    labels = [f"{a:g}–{b:g}%" for a, b in zip(edges[:-1], edges[1:])]
+    # [0, 5), [5, 10) … [95, 100]: a full score belongs to the top band
+    band = np.minimum((t["pct"].to_numpy() // width).astype(int), len(labels) - 1)
+    t = t.assign(band=pd.Categorical.from_codes(band, labels))
     out = t.groupby(["band", "round"], observed=False).size().unstack("round", fill_value=0)
+    out = out.reindex(labels, fill_value=0)
+    out.index.name = "band"
     return out[[r for r in round_order(df) if r in out.columns]]
 
 
@@ -554,6 +575,16 @@ def retraining_counts(df: pd.DataFrame, threshold: float = MASTERY_PCT, min_obs:
 
 # ---- presentation -------------------------------------------------------------------------
 
+def num(v, digits: int = 1, signed: bool = False) -> str:
+    """A number for people: rounded once, “—” when missing, never “-0”."""
+    if v is None or pd.isna(v) or not np.isfinite(float(v)):
+        return "—"
+    v = round(float(v), digits)
+    if v == 0:
+        v = 0.0   # -0.0 prints as "-0"
+    return f"{v:+.{digits}f}" if signed and v != 0 else f"{v:.{digits}f}"
+
+
 def label(df: pd.DataFrame, digits: int = 1, skill_names: dict[str, str] | None = None) -> pd.DataFrame:
     """Chinese column labels (which definition each figure is), rounded for reading."""
     out = df.copy()
@@ -647,8 +678,8 @@ def district_views(df: pd.DataFrame, roster: pd.DataFrame | None = None, analysi
     last = first_last(df)[1]
     sm = {}
     for by, zh in (("street", "街道"), ("community", "社区")):
-        m = T[f"skill_matrix_{by}"].rename(columns=names)
-        m.index.name = zh
+        m = T[f"skill_matrix_{by}"].round(1).rename(columns=names)
+        m.index.names = ["街道", "社区"] if by == "community" else [zh]
         sm[zh] = m.reset_index()
     ana = analysis if analysis is not None else itemstats.analyse(df)
     return {
@@ -693,7 +724,7 @@ def wide(tbl: pd.DataFrame, keys: list[str], value: str, rounds: list[str], n: s
 
     def cell(v, k):
         k = "" if pd.isna(k) else f"（n={int(k)}）"
-        return ("—" if pd.isna(v) else f"{v:.{digits}f}{unit}") + k
+        return ("—" if pd.isna(v) else f"{num(v, digits)}{unit}") + k
     t["_c"] = [cell(v, k) for v, k in zip(t[value], t[n])]
     out = t.pivot(index=keys, columns="round", values="_c")
     out = out[[r for r in rounds if r in out.columns]].fillna("—")

@@ -40,7 +40,7 @@ class HTML:
 
 
 def heat_table(matrix: pd.DataFrame, title: str = "", n: pd.Series | None = None,
-               names: dict[str, str] | None = None, index_label: str = "",
+               names: dict[str, str] | None = None, index_label: str | list[str] = "",
                vmin: float = 40, vmax: float = 100, fmt: str = "{:.0f}", mark_below: float | None = None) -> HTML:
     """A heatmap as an HTML table: cell colour from red (low) to green (high); a withheld
     cell (NaN, e.g. fewer than MIN_N workers) is grey with “—”; optional n column."""
@@ -63,12 +63,17 @@ def heat_table(matrix: pd.DataFrame, title: str = "", n: pd.Series | None = None
         if n is not None:
             k = n.get(idx, np.nan)
             nn = f"<td>{'' if pd.isna(k) else int(k)}</td>"
-        rows.append(f"<tr><th>{html.escape(str(idx))}</th>{nn}{''.join(cells)}</tr>")
+        keys = idx if isinstance(idx, tuple) else (idx,)
+        rows.append("<tr>" + "".join(f"<th>{html.escape(str(k))}</th>" for k in keys) + f"{nn}{''.join(cells)}</tr>")
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""
     legend = ('<div class="heat-legend">颜色：<span style="background:#d73027">低</span>'
               '<span style="background:#fee08b">中</span><span style="background:#1a9850">高</span>'
               f'（{vmin:g}–{vmax:g}）；灰色“—”：人数少于 {analytics.MIN_N} 或无数据，不显示。</div>')
-    return HTML(f'<table class="heat">{cap}<thead><tr><th>{html.escape(index_label)}</th>{ncol}{head}</tr></thead>'
+    # a (街道, 社区) index gets one column per level
+    labels = list(index_label) if isinstance(index_label, (list, tuple)) else [index_label]
+    labels += [""] * (matrix.index.nlevels - len(labels))
+    first = "".join(f"<th>{html.escape(str(x))}</th>" for x in labels)
+    return HTML(f'<table class="heat">{cap}<thead><tr>{first}{ncol}{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{legend}")
 
 
@@ -78,7 +83,7 @@ def _fmt(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "是" if v else ""
     if isinstance(v, (float, np.floating)):
-        return "—" if not np.isfinite(v) else f"{v:g}"
+        return "—" if not np.isfinite(v) else f"{v + 0.0:g}"   # + 0.0: -0.0 shows as 0
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     try:
@@ -121,6 +126,8 @@ def interval_table(rank: pd.DataFrame, title: str, value: str = "est", lo: str =
     ring the group's raw figure. Groups under the minimum n are grey and not ranked."""
     r = rank.copy()
     vals = pd.concat([r[lo], r[hi], r[raw] if raw in r.columns else r[value]]).dropna()
+    if vals.empty:
+        return HTML(f'<p class="note">{html.escape(title)}：没有可排名的组。</p>')
     a, b = scale if scale else (float(vals.min()), float(vals.max()))
     if scale is None:
         pad = 0.05 * (b - a or 1)
@@ -144,7 +151,7 @@ def interval_table(rank: pd.DataFrame, title: str, value: str = "est", lo: str =
             bar += "</div>"
         rank_txt = "—" if small or not np.isfinite(d.get("rank", np.nan)) else \
             f"{int(d['rank'])}（{int(d['rank_lo'])}–{int(d['rank_hi'])}）"
-        fmt = (lambda v: "—" if v is None or not np.isfinite(v) else f"{v:.1f}")
+        fmt = analytics.num
         name = html.escape(str(d.get("community", d.get("street", ""))))
         street = html.escape(str(d.get("street", ""))) if "community" in d else ""
         cls = ' class="small"' if small else ""

@@ -31,6 +31,8 @@ import pandas as pd
 from .. import analytics, paths, results, sheets
 from ..analytics import charts
 from ..analytics import items as itemstats
+from ..analytics import series as series_mod
+from ..analytics import summary
 from ..bank import load_skills
 from . import html as tables
 from .html import page, table_html
@@ -48,33 +50,40 @@ def work_dir(out: Path) -> Path:
 
 def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None = None,
            notebooks: bool = True, streets: list[str] | None = None, jobs: int = 2,
-           timings: dict | None = None, trainer_workbook: Path | None = None) -> Path:
-    """Write the report (index.html, charts, workbook and, with `notebooks`, every rendered
-    notebook) and return the path of index.html. `streets` limits the street reports
-    rendered (default: all); `trainer_workbook`, when given, is where the trainers' workbook
-    goes (the views are computed once for both workbooks and the index page)."""
+           timings: dict | None = None, trainer_workbook: Path | None = None,
+           series: str | None = None) -> Path:
+    """Write the report (index.html, charts, workbooks and, with `notebooks`, every rendered
+    notebook) and return the path of index.html. The report follows one assessment series
+    (`series`: a paper name; default the one with the most rounds); other papers and course
+    exercises get their own section. Workers not on the roster are left out of every figure.
+    `streets` limits the street reports rendered (default: all); `trainer_workbook`, when
+    given, is where the trainers' workbook goes (views computed once for everything).
+    The report is built in a new folder and swapped in only when complete: a failed run
+    leaves the previous report as it was."""
     t0 = time.monotonic()
     tm = timings if timings is not None else {}
-    out = out_dir or paths.BUILD / "report"
-    work = work_dir(out)
+    final = out_dir or paths.BUILD / "report"
+    out = final.parent / f".{final.name}-new"
+    work = work_dir(final)
+    shutil.rmtree(out, ignore_errors=True)
     img = out / "img"
     for d in (img, out / "streets"):
-        shutil.rmtree(d, ignore_errors=True)   # nothing stale from an earlier run
         d.mkdir(parents=True, exist_ok=True)
-    # the first report put row-level results here; they belong in build/results/ only
-    (out / "results-excel.csv").unlink(missing_ok=True)
     work.mkdir(parents=True, exist_ok=True)
     df = df if _is_categorised(df) else results.categorise(df.copy())
-    all_streets = sorted(map(str, df["street"].unique()))
+    scope = Scope.of(df, roster, series)
+    sdf = scope.table
+    all_streets = sorted(map(str, sdf["street"].unique()))
     slugs = analytics.street_slugs(all_streets, roster)
     chosen = all_streets if streets is None else [s for s in all_streets if s in set(streets)]
+    notebooks = notebooks and not sdf.empty
 
     jobs_list = []
     analysis_path = work / "analysis.pkl"
     analysis_path.unlink(missing_ok=True)
     tables_path(analysis_path).unlink(missing_ok=True)
     if notebooks:
-        data = results.save_feather(df, work / "results.feather")
+        data = results.save_feather(sdf, work / "results.feather")
         roster_path = work / "roster.csv"
         roster_path.unlink(missing_ok=True)
         if roster is not None:
@@ -90,21 +99,50 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
 
     # The index page and workbook are computed in a forked process while the notebooks run:
     # a thread here would hold the GIL the notebook clients need to talk to their kernels.
-    index_job = _IndexJob(df, roster, out, img, slugs, chosen, notebooks, work,
+    index_job = _IndexJob(scope, roster, out, img, slugs, chosen, notebooks, work,
                           analysis_path if jobs_list else None, trainer_workbook)
-    index_job.start()
+    if jobs_list:   # nothing to overlap with otherwise
+        index_job.start()
     try:
         if jobs_list:
             run_notebooks(jobs_list, work, jobs, tm, ready={"item-analysis": index_job.wait_analysis,
                                                             "overview": index_job.wait_analysis})
             tm["notebooks"] = time.monotonic() - t0
         body = index_job.result(tm)
+        (out / "index.html").write_text(page("明湖区社区工作者技能测评报告", body), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)   # the previous report stays as it was
+        raise
     finally:
         index_job.stop()
-    index = out / "index.html"
-    index.write_text(page("明湖区社区工作者技能测评报告", body), encoding="utf-8")
+    _swap(out, final)
     tm["total"] = time.monotonic() - t0
-    return index
+    return final / "index.html"
+
+
+def _swap(new: Path, final: Path) -> None:
+    """Put the finished report in place of the old one (two renames: never half a report)."""
+    old = final.parent / f".{final.name}-old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class Scope:
+    """What one report covers: the series' rows (rounds under their blueprint names), the
+    assessments outside it, and the ids left out because the roster does not know them."""
+
+    def __init__(self, table, series, found, others, left_out):
+        self.table, self.series, self.found, self.others, self.left_out = table, series, found, others, left_out
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, roster: pd.DataFrame | None, paper: str | None = None) -> "Scope":
+        df, left_out = series_mod.known(df, roster)
+        s = series_mod.choose(df, paper)
+        return cls(series_mod.report_table(df, None, paper), s, series_mod.all_series(df),
+                   series_mod.others(df, s), left_out)
 
 
 class _IndexJob:
@@ -178,10 +216,21 @@ def _is_categorised(df: pd.DataFrame) -> bool:
     return all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in results.CATEGORICAL if c in df.columns)
 
 
-def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str], notebooks: bool,
+def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen: list[str], notebooks: bool,
                 tm: dict | None = None, analysis_to: Path | None = None, analysis_ready=None,
                 trainer_workbook: Path | None = None) -> str:
     tm = tm if tm is not None else {}
+    df = scope.table
+    if df.empty:
+        if analysis_ready is not None:
+            analysis_ready.set()
+        write_book({"说明": "结果表中没有带轮次的考试成绩：没有可汇总的测评系列。\n" + analytics.DEFINITIONS},
+                   out / WORKBOOK)
+        if trainer_workbook is not None:
+            write_book({"说明": "结果表中没有带轮次的考试成绩，没有可汇总的视图。"}, trainer_workbook)
+        return (f"<h1>明湖区社区工作者技能测评报告</h1>{_synthetic_note()}"
+                "<p>结果表中还没有带轮次的考试成绩，没有测评系列可以汇总。</p>"
+                f"{_left_out_note(scope)}{_others_section(scope)}")
     c0 = time.thread_time()
 
     def lap(key):
@@ -226,7 +275,7 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
         m = latest["mean"].get(s)
         rows.append(f"<tr><td>{link}</td><td>{n_comm}</td><td>{int(part['took'].get(s, 0))}/"
                     f"{int(part['roster_n'].get(s, 0))}</td>"
-                    f"<td>{'—' if m is None or pd.isna(m) else f'{m:.1f}'}（n={int(latest['n'].get(s, 0))}）</td>"
+                    f"<td>{analytics.num(m)}（n={int(latest['n'].get(s, 0))}）</td>"
                     f"<td>{int(counts['需再培训人数'].get(s, 0)) if '需再培训人数' in counts else 0}</td>"
                     f"<td>{int(counts['需再培训或关注人数'].get(s, 0)) if '需再培训或关注人数' in counts else 0}</td></tr>")
     street_table = ("<table class='data'><thead><tr><th>街道（点击打开街道报告）</th><th>社区数</th>"
@@ -241,16 +290,19 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
     links += f'<a href="{WORKBOOK}">Excel 工作簿（每个视图一张表）</a>'
     heat = tables.heat_table(T["skill_matrix_street"], f"街道 × 技能得分率（{last}）",
                              n=T["sizes_street"], names=names, index_label="街道")
+    facts = summary.district_facts(df, T, names)
     lap("cpu_index_rest")
     tm["index_cpu"] = sum(v for k, v in tm.items() if k.startswith("cpu_"))
+    s = scope.series
     return f"""
 <h1>明湖区社区工作者技能测评报告</h1>
-<p class="note">全部数据为合成数据（演示用），不对应任何真实人员。本页与“区级总览”“题目分析”、Excel 工作簿均为区级视图，
-不显示姓名或工号；人数少于 {analytics.MIN_N} 人的组不显示数值（“—”）、不排名。得分率 = 得分 / 满分（%）；
-每个平均数都附人数 n 和 95% 区间。</p>
+<p class="series">测评系列：<b>{html.escape(s.title)}</b>（试卷 {html.escape(s.paper)}）</p>
+{_synthetic_note()}
+{summary.html(facts)}
 <nav class="links">{links}</nav>
-<h2>全区各轮</h2>
-{table_html(analytics.label(T['district']))}
+{_left_out_note(scope)}
+<h2>本系列各轮</h2>
+{table_html(_rounds_table(s, T['district']))}
 <h2>街道报告</h2>
 <p class="privacy">街道报告含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
 {street_table}
@@ -267,7 +319,55 @@ def _index_body(df, roster, out: Path, img: Path, slugs: dict, chosen: list[str]
 <h2>试卷与题目质量</h2>
 <p>需要复查的题：<b>{n_bad}</b> 道（详见“题目分析”）。</p>
 {table_html(papers)}
+{_others_section(scope)}
 """
+
+
+def _synthetic_note() -> str:
+    return (f"""<p class="note">全部数据为合成数据（演示用），不对应任何真实人员。本页与“区级总览”“题目分析”、
+Excel 工作簿均为区级视图，不显示姓名或工号；人数少于 {analytics.MIN_N} 人的组不显示数值（“—”）、不排名。
+得分率 = 得分 / 满分（%）；每个平均数都附人数 n 和 95% 区间。</p>""")
+
+
+def _left_out_note(scope: Scope) -> str:
+    if not scope.left_out:
+        return ""
+    return (f'<p class="note">有 {len(scope.left_out)} 个工号不在花名册中，其成绩未计入本报告任何数字'
+            "（工号清单见生成报告时的命令行输出；核对花名册后重新生成）。</p>")
+
+
+def _rounds_table(s, district: pd.DataFrame) -> pd.DataFrame:
+    d = district.set_index("round")
+    rows = [{"轮次": r.name, "标签": r.label, "日期": r.date, "人数n": int(d["n"].get(r.name, 0)),
+             "平均得分率(%)": d["mean"].get(r.name, float("nan")),
+             "95%区间": f"{analytics.num(d['lo'].get(r.name))}–{analytics.num(d['hi'].get(r.name))}",
+             "及格率(%)": d["pass_rate"].get(r.name, float("nan"))} for r in s.rounds]
+    return analytics.label(pd.DataFrame(rows))
+
+
+KIND_ZH = {"exam": "考试", "exercise": "课程练习"}
+
+
+def _others_section(scope: Scope) -> str:
+    """Other papers and course exercises: each on its own, never a round of the series."""
+    parts = []
+    if len(scope.found) > 1:
+        items = "".join(
+            f"<li><b>{html.escape(x.title)}</b>（试卷 {html.escape(x.paper)}，{len(x.rounds)} 轮："
+            f"{html.escape('、'.join(r.name for r in x.rounds))}）"
+            + ("：本报告" if scope.series and x.paper == scope.series.paper else
+               f"：生成它的报告用 <code>shequ report --series {html.escape(x.paper)}</code>") + "</li>"
+            for x in scope.found)
+        parts.append(f"<h2>测评系列</h2><ul>{items}</ul>")
+    o = scope.others
+    if len(o):
+        t = o.assign(kind=o["kind"].map(lambda k: KIND_ZH.get(k, k)),
+                     mean=o["mean"].round(1), lo=o["lo"].round(1), hi=o["hi"].round(1))
+        t = t.rename(columns={"assessment": "测评", "kind": "类别", "paper": "试卷", "round": "轮次", "date": "日期",
+                              "n": "人数n", "mean": "平均得分率(%)", "lo": "95%下限", "hi": "95%上限"})
+        parts.append("<h2>其他试卷与课程练习</h2><p class='note'>这些测评不属于本报告的测评系列，"
+                     f"单独列出；人数少于 {analytics.MIN_N} 的不显示平均得分率。</p>" + table_html(t))
+    return "\n".join(parts)
 
 
 # ---- notebooks -----------------------------------------------------------------------------
@@ -286,5 +386,8 @@ def write_book(book: dict, path: Path) -> Path:
 def write_trainer_workbook(table: pd.DataFrame, roster: pd.DataFrame | None, path: Path) -> Path:
     """The trainers' workbook alone (`shequ results build`): views computed once, here."""
     df = table if _is_categorised(table) else results.categorise(table.copy())
+    df = series_mod.report_table(df, roster)   # the same series the report shows
+    if df.empty:
+        return write_book({"说明": "结果表中没有带轮次的考试成绩，没有可汇总的视图。"}, path)
     ana = itemstats.analyse(df, itemstats.info_for(df))
     return write_book(analytics.workbook(df, roster, analytics.district_views(df, roster, ana, load_skills())), path)
