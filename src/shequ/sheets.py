@@ -210,24 +210,31 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
             ws.freeze_panes = f"{get_column_letter(sh.freeze_cols + 1)}{top + 1}"
         elif table is not None and sh.freeze:
             ws.freeze_panes = sh.freeze
+        note = []
         if sh.note:
             c = WriteOnlyCell(ws, value=sh.note)
             c.font = Font(italic=True, color="555555")
-            ws.append([c])
+            note = [c]
         if table is None:
             ws.column_dimensions["A"].width = 110
+            if note:
+                ws.append(note)
             for line in sh.rows.splitlines():
                 ws.append([line])
             continue
         header, body = table
         if hasattr(sh.rows, "__len__") and len(sh.rows) > EXCEL_MAX_ROWS:
+            if note:
+                ws.append(note)
             ws.append([f"共 {len(sh.rows)} 行，超过 Excel 单表上限：请用 CSV 或 parquet 文件。"])
             continue
-        # write-only mode writes widths and panes with the first row: size columns from a sample first
+        # write-only mode writes widths and panes with the first row (the note's too): size first
         body = iter(body)
         sample = [list(r) for _, r in zip(range(WIDTH_SAMPLE), body)]
         for i, w in enumerate(fit_widths(header, sample, sh.widths)):
             ws.column_dimensions[get_column_letter(i + 1)].width = w
+        if note:
+            ws.append(note)
         first = top + 1
         for col, values in sh.choices.items():
             if col in header:

@@ -168,11 +168,10 @@ def street_sheets(df: pd.DataFrame, roster: pd.DataFrame | None, street: str,
     profiles = _people_first(tidy(av.label(av.worker_profiles(df, roster, street, names)), names))
     rounds = [c for c in progress.columns if c not in PEOPLE_COLUMNS + [L["change"]]]
     skills = [c for c in profiles.columns if c not in PEOPLE_COLUMNS]
-    wide = {c: 40 for c in ("需再培训的技能", "建议关注的技能")}
     return [
         sheets.Sheet("说明", street_note(street)),
         sheets.Sheet("再培训名单", summary, note=f"{street}：按人汇总，先列需再培训的人（规则见“说明”）",
-                     widths=wide, wrap=True, freeze_cols=2),
+                     wrap=True, freeze_cols=2),
         sheets.Sheet("逐项依据", detail, note=f"{street}：每人每个低于掌握线 {av.MASTERY_PCT:g}% 的技能一行",
                      widths={L["reason"]: sheets.MAX_WIDTH}, wrap=True, freeze_cols=2,
                      scales=[L["pct"]], scale_range=PEOPLE_RANGE),
