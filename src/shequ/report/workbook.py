@@ -107,7 +107,12 @@ def district_sheets(views: dict, skill_names: dict[str, str] | None = None) -> l
     out = []
     for name, view in views.items():
         if not isinstance(view, pd.DataFrame):
-            out.append(sheets.Sheet(name, str(view)))
+            text = str(view)
+            if name == "说明":   # the colour scales' key (the definitions come from analytics)
+                lo, hi = DISTRICT_RANGE
+                text += (f"\n颜色（得分率各列）：红低、黄中、绿高，{lo:g}% 及以下全红、{hi:g}% 全绿（与报告网页的热力图相同）；"
+                         "每人各轮为 0–100%。表头可筛选、排序。")
+            out.append(sheets.Sheet(name, text))
             continue
         frame = tidy(view, names)
         cols = list(frame.columns)
