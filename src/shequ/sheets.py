@@ -10,9 +10,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,16 +110,30 @@ def cell_str(v: Any) -> str:
 
 # ---- writing ------------------------------------------------------------------------------
 
+MAX_WIDTH = 60        # widest fitted column (characters); longer text wraps or is cut off
+WIDTH_SAMPLE = 200    # data rows looked at when fitting a column's width
+# the HTML heatmap's colours (report.html._color): low red, middle yellow, high green
+SCALE_COLORS = ("D73027", "FEE08B", "1A9850")
+
+
 @dataclass
 class Sheet:
-    """One sheet: a header and rows, or a DataFrame, or a text (one line per row)."""
+    """One sheet: a header and rows, or a DataFrame, or a text (one line per row).
+
+    A table gets a frozen header row (below the note, when there is one), an autofilter over
+    header and data, and columns as wide as their header and first values (Chinese characters
+    count double)."""
     name: str
     rows: Any                                   # list of lists (header first) | DataFrame | str
     note: str = ""                              # an italic line above the table
-    widths: dict[str, float] = field(default_factory=dict)   # column header -> width
+    widths: dict[str, float] = field(default_factory=dict)   # column header -> width (else fitted)
     wrap: bool = False                          # wrap text in data cells (long 题干)
     choices: dict[str, str] = field(default_factory=dict)    # column header -> "a,b,c" drop-down
-    freeze: str | None = None                   # e.g. "B2"
+    freeze: str | None = None                   # e.g. "B2"; None: below the header; "": nothing frozen
+    freeze_cols: int = 0                        # with freeze=None: also keep this many columns in view
+    autofilter: bool = True                     # filter buttons on the header row
+    scales: list[str] = field(default_factory=list)          # column headers with a red→green scale
+    scale_range: tuple[float, float] = (0.0, 100.0)          # values at full red and full green
 
 
 def _value(v):
@@ -128,7 +144,7 @@ def _value(v):
     if hasattr(v, "item"):  # numpy scalars
         v = v.item()
     if isinstance(v, float):
-        return None if v != v else round(v, 4)  # NaN is not equal to itself
+        return None if v != v else round(v, 4) + 0.0  # NaN is not itself; + 0.0 turns -0.0 into 0
     if isinstance(v, (list, tuple, set)):
         return "、".join(map(str, v))
     return v
@@ -146,11 +162,39 @@ def _table(rows) -> tuple[list[str], list] | None:
     return ([str(c) for c in rows[0]] if rows else []), rows[1:]
 
 
+def text_width(v: Any) -> int:
+    """Display width of a cell's text: East Asian wide and full-width characters count 2
+    (a column of Chinese text needs about twice the characters' count)."""
+    if v is None:
+        return 0
+    if isinstance(v, float):
+        v = round(v, 4)
+    return max(sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
+               for line in str(v).split("\n"))
+
+
+def fit_widths(header: list[str], sample: list[list], fixed: dict[str, float] | None = None,
+               cap: float = MAX_WIDTH) -> list[float]:
+    """Column widths fitting the header (plus room for the filter button) and the sampled
+    values, between 8 and `cap`; `fixed` widths win."""
+    fixed = fixed or {}
+    out = []
+    for i, col in enumerate(header):
+        if col in fixed:
+            out.append(fixed[col])
+            continue
+        w = max([text_width(col) + 4] + [text_width(_value(r[i])) + 2 for r in sample if i < len(r)])
+        out.append(float(max(8, min(cap, w))))
+    return out
+
+
 def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
-    """Write a workbook (write-only mode: fast for big sheets); bold, shaded header row.
-    Text starting with “=” stays text, never a formula. Bytes depend only on the content."""
+    """Write a workbook (write-only mode: fast for big sheets); bold, shaded header row,
+    frozen and filtered (see `Sheet`), optional colour scales. Text starting with “=” stays
+    text, never a formula. Bytes depend only on the content."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.formatting.rule import ColorScaleRule
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -161,24 +205,37 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
     for sh in sheets:
         ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "_", sh.name)[:31])
         table = _table(sh.rows)
-        if table is not None and sh.freeze:
+        top = 1 + bool(sh.note)          # the header's row
+        if table is not None and sh.freeze is None:
+            ws.freeze_panes = f"{get_column_letter(sh.freeze_cols + 1)}{top + 1}"
+        elif table is not None and sh.freeze:
             ws.freeze_panes = sh.freeze
+        note = []
         if sh.note:
             c = WriteOnlyCell(ws, value=sh.note)
             c.font = Font(italic=True, color="555555")
-            ws.append([c])
+            note = [c]
         if table is None:
             ws.column_dimensions["A"].width = 110
+            if note:
+                ws.append(note)
             for line in sh.rows.splitlines():
                 ws.append([line])
             continue
         header, body = table
         if hasattr(sh.rows, "__len__") and len(sh.rows) > EXCEL_MAX_ROWS:
+            if note:
+                ws.append(note)
             ws.append([f"共 {len(sh.rows)} 行，超过 Excel 单表上限：请用 CSV 或 parquet 文件。"])
             continue
-        for i, col in enumerate(header):
-            ws.column_dimensions[get_column_letter(i + 1)].width = sh.widths.get(col, max(8, min(40, 2 * len(col) + 2)))
-        first = 2 + bool(sh.note)
+        # write-only mode writes widths and panes with the first row (the note's too): size first
+        body = iter(body)
+        sample = [list(r) for _, r in zip(range(WIDTH_SAMPLE), body)]
+        for i, w in enumerate(fit_widths(header, sample, sh.widths)):
+            ws.column_dimensions[get_column_letter(i + 1)].width = w
+        if note:
+            ws.append(note)
+        first = top + 1
         for col, values in sh.choices.items():
             if col in header:
                 letter = get_column_letter(header.index(col) + 1)
@@ -192,7 +249,9 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
             c.alignment = Alignment(horizontal="center")
             cells.append(c)
         ws.append(cells)
-        for row in body:
+        n = 0
+        for row in itertools.chain(sample, body):
+            n += 1
             out = []
             for v in row:
                 v = _value(v)
@@ -205,6 +264,17 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
                     v = c
                 out.append(v)
             ws.append(out)
+        last = get_column_letter(max(len(header), 1))
+        if sh.autofilter and header:
+            ws.auto_filter.ref = f"A{top}:{last}{top + n}"
+        lo, hi = sh.scale_range
+        for col in sh.scales:
+            if col in header and n:
+                letter = get_column_letter(header.index(col) + 1)
+                ws.conditional_formatting.add(f"{letter}{first}:{letter}{top + n}", ColorScaleRule(
+                    start_type="num", start_value=lo, start_color=SCALE_COLORS[0],
+                    mid_type="num", mid_value=(lo + hi) / 2, mid_color=SCALE_COLORS[1],
+                    end_type="num", end_value=hi, end_color=SCALE_COLORS[2]))
     wb.properties.creator = "shequ"
     buf = io.BytesIO()
     wb.save(buf)

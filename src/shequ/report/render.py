@@ -379,8 +379,11 @@ def tables_path(analysis_path: Path) -> Path:
 
 
 def write_book(book: dict, path: Path) -> Path:
-    """A workbook from {sheet name: DataFrame or text} (one sheet per view)."""
-    return sheets.write_xlsx(path, [sheets.Sheet(name, v) for name, v in book.items()])
+    """A workbook from {sheet name: DataFrame or text} (one sheet per view), formatted by
+    report.workbook: Chinese labels, frozen headers, filters, colour scales on scores."""
+    from .workbook import district_sheets
+
+    return sheets.write_xlsx(path, district_sheets(book))
 
 
 def write_trainer_workbook(table: pd.DataFrame, roster: pd.DataFrame | None, path: Path) -> Path:
