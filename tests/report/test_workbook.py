@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from shequ import analytics, bank, paths, sheets
 from shequ.analytics import items as itemstats
+from shequ.analytics import series
 from shequ.report import render as report
 from shequ.report import workbook
 
@@ -144,9 +145,10 @@ def built(tmp_path_factory, simulated_results):
     out = tmp_path_factory.mktemp("report")
     trainer = out / "results.xlsx"
     report.render(df, roster, out_dir=out / "report", notebooks=False, trainer_workbook=trainer)
+    df = series.report_table(df, roster)   # what the report shows: rounds under the blueprint's names
     streets = sorted(map(str, df["street"].unique()))
     slugs = analytics.street_slugs(streets, roster)
-    books = workbook.write_street_books(df, roster, out / "streets", slugs, streets)
+    books = [out / "report" / "streets" / f"{slugs[s]}.xlsx" for s in streets]   # written by render
     return {"df": df, "roster": roster, "district": out / "report" / report.WORKBOOK, "trainer": trainer,
             "streets": streets, "slugs": slugs, "street_books": dict(zip(streets, books)), "out": out}
 
@@ -242,7 +244,7 @@ def test_each_street_workbook_holds_only_that_streets_workers(built):
     info = analytics.worker_info(df).reset_index().astype(str)
     all_ids = set(info["worker_id"])
     for street, path in built["street_books"].items():
-        assert path == built["out"] / "streets" / f"{built['slugs'][street]}.xlsx" and path.name.isascii()
+        assert path.exists() and path.name == f"{built['slugs'][street]}.xlsx" and path.name.isascii()
         wb = load_workbook(path)
         assert wb.sheetnames == STREET_SHEETS
         mine = set(info.loc[info["street"] == street, "worker_id"])

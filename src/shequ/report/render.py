@@ -3,11 +3,16 @@
 - index.html — district summary with links (no names, no worker ids);
 - overview.html — analytics/overview.ipynb (district);
 - item-analysis.html — analytics/item-analysis.ipynb (questions and papers);
-- streets/street-<code>.html — analytics/street-report.ipynb once per 街道 (names: give
-  each one to that 街道 only);
+- streets/street-<code>.html — analytics/street-report.ipynb once per 街道, and
+  streets/street-<code>.xlsx, that 街道's retraining workbook (names: give each 街道 its own);
 - workbook.xlsx — every district view, one sheet each (Chinese headers);
 - with `trainer_workbook`, the trainers' workbook (build/results/results.xlsx: every worker's
   得分率 per round with 工号, then the same views), from the same computation of the views.
+
+A report follows one assessment series (a blueprint's rounds, under the blueprint's names,
+`analytics.series`); other papers and course exercises have their own section on the index
+page. Workers not on the roster are left out of every figure. The report is written to a
+new folder beside the old one and swapped in when complete.
 
 Notebooks are parameterised with papermill and rendered to HTML without code. Two
 kernels share the notebook jobs (overview, every street report, item analysis) from one
@@ -35,6 +40,7 @@ from ..analytics import series as series_mod
 from ..analytics import summary
 from ..bank import load_skills
 from . import html as tables
+from . import workbook
 from .html import page, table_html
 from .notebooks import run_notebooks
 
@@ -261,6 +267,7 @@ def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen:
     write_book({"说明": analytics.DEFINITIONS, **views}, out / WORKBOOK)
     if trainer_workbook is not None:
         write_book(analytics.workbook(df, roster, views), trainer_workbook)
+    workbook.write_street_books(df, roster, out / "streets", slugs, chosen)
     lap("cpu_xlsx")
     counts = analytics.retraining_counts(df)
     latest = summ[summ["round"] == last].set_index("street")
@@ -272,15 +279,17 @@ def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen:
     for s in sorted(slugs):
         n_comm = int(comm_count.get(s, 0))
         link = f'<a href="streets/{slugs[s]}.html">{html.escape(s)}</a>' if notebooks and s in chosen else html.escape(s)
+        book = f'<a href="streets/{slugs[s]}.xlsx">Excel</a>' if s in chosen else ""
         m = latest["mean"].get(s)
         rows.append(f"<tr><td>{link}</td><td>{n_comm}</td><td>{int(part['took'].get(s, 0))}/"
                     f"{int(part['roster_n'].get(s, 0))}</td>"
                     f"<td>{analytics.num(m)}（n={int(latest['n'].get(s, 0))}）</td>"
                     f"<td>{int(counts['需再培训人数'].get(s, 0)) if '需再培训人数' in counts else 0}</td>"
-                    f"<td>{int(counts['需再培训或关注人数'].get(s, 0)) if '需再培训或关注人数' in counts else 0}</td></tr>")
+                    f"<td>{int(counts['需再培训或关注人数'].get(s, 0)) if '需再培训或关注人数' in counts else 0}</td>"
+                    f"<td>{book}</td></tr>")
     street_table = ("<table class='data'><thead><tr><th>街道（点击打开街道报告）</th><th>社区数</th>"
                     f"<th>{html.escape(last)} 参加/应参加</th><th>{html.escape(last)} 平均得分率（n）</th>"
-                    "<th>需再培训人数</th><th>需再培训或建议关注人数</th></tr></thead><tbody>"
+                    "<th>需再培训人数</th><th>需再培训或建议关注人数</th><th>再培训工作簿</th></tr></thead><tbody>"
                     + "".join(rows) + "</tbody></table>")
     papers = itemstats.labelled(ana.papers, itemstats.PAPER_LABELS)
     n_bad = int((ana.bank["severity"] == "应复查").sum()) if not ana.bank.empty else 0
@@ -304,7 +313,7 @@ def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen:
 <h2>本系列各轮</h2>
 {table_html(_rounds_table(s, T['district']))}
 <h2>街道报告</h2>
-<p class="privacy">街道报告含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
+<p class="privacy">街道报告和再培训工作簿含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
 {street_table}
 <h2>各街道各轮平均得分率</h2>
 <img src="img/{files['street_rounds'].name}" alt="各街道各轮平均得分率柱状图">
