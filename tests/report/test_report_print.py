@@ -46,8 +46,10 @@ MEASURE = """() => {
   });
   const imgs = [...document.images].map(i => ({src: i.src.slice(0, 50), left: i.getBoundingClientRect().left,
                                                right: i.getBoundingClientRect().right}));
-  return {W: W, scrollWidth: document.documentElement.scrollWidth, tables: tables, imgs: imgs,
-          nav: [...document.querySelectorAll('.links')].filter(shown).length};
+  const breaks = [...document.querySelectorAll('h2')].map(h => getComputedStyle(h).breakBefore);
+  const rows = [...document.querySelectorAll('tr')].every(r => getComputedStyle(r).breakInside === 'avoid');
+  return {W: W, scrollWidth: document.documentElement.scrollWidth, tables: tables, imgs: imgs, breaks: breaks,
+          unsplitRows: rows, nav: [...document.querySelectorAll('.links')].filter(shown).length};
 }"""
 
 
@@ -132,7 +134,7 @@ def test_printed_pages_keep_every_column_and_chart_inside_the_a4_page(survey):
         assert survey["errors"]["print", name] == [], name
 
 
-def test_printed_pages_are_a4_pdfs_without_links_or_filter_boxes(survey):
+def test_printed_pages_are_a4_pdfs_with_a_page_per_section_and_no_links_or_filter_boxes(survey):
     for name, pdf in survey["pdfs"].items():
         data = pdf.read_bytes()
         assert data.startswith(b"%PDF") and len(data) > 20_000, name
@@ -141,6 +143,9 @@ def test_printed_pages_are_a4_pdfs_without_links_or_filter_boxes(survey):
         assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), name
         p = survey["print"][name]
         assert p["nav"] == 0 and not any(t["filter"] for t in p["tables"]), name
+        # a new page for every h2 section but the first; no table row split across pages
+        assert p["breaks"] == ["auto"] + ["page"] * (len(p["breaks"]) - 1) and len(p["breaks"]) >= 3, name
+        assert p["unsplitRows"], name
 
 
 def test_phone_width_page_never_scrolls_sideways_and_tables_scroll_in_their_own_box(survey):
@@ -175,7 +180,7 @@ def _number(text: str) -> float:
     return float(re.match(r"-?\d+(\.\d+)?", text.replace("−", "-")).group())
 
 
-def test_clicking_a_numeric_header_sorts_both_ways_with_withheld_last(built, browser):
+def test_clicking_headers_sorts_numbers_both_ways_with_withheld_last_and_text_in_chinese_order(built, browser):
     errors: list[str] = []
     ctx, page = _open(browser, DESKTOP, errors)
     page.goto((built / "overview.html").resolve().as_uri(), wait_until="load")
@@ -197,7 +202,7 @@ def test_clicking_a_numeric_header_sorts_both_ways_with_withheld_last(built, bro
     header = page.locator(TABLES).nth(t).locator("thead th").nth(c)
     before = _column(page, t, c)
     for direction in ("ascending", "descending"):
-        header.locator("button").click()
+        header.locator("button").click(timeout=5000)
         assert header.get_attribute("aria-sort") == direction
         after = _column(page, t, c)
         assert sorted(after) == sorted(before)
@@ -205,6 +210,10 @@ def test_clicking_a_numeric_header_sorts_both_ways_with_withheld_last(built, bro
         assert all(x.startswith("—") for x in after[len(shown):])       # withheld last, both ways
         values = [_number(x) for x in shown]
         assert values == sorted(values, reverse=direction == "descending")
+    # a text column (社区) in Chinese collation order
+    page.locator(TABLES).nth(t).locator("thead th").nth(1).locator("button").click(timeout=5000)
+    names = _column(page, t, 1)
+    assert names == page.evaluate("v => [...v].sort(new Intl.Collator('zh-CN').compare)", names) != sorted(names)
     others = page.locator(TABLES).nth(t).locator("thead th[aria-sort]")
     assert [others.nth(k).get_attribute("aria-sort") for k in range(others.count())].count("none") == others.count() - 1
     ctx.close()
