@@ -183,6 +183,8 @@ table.data td.num, table.data th.num {{ text-align: right; white-space: nowrap; 
 table.data td.txt, table.data th.txt {{ text-align: left; white-space: nowrap; }}
 table.data td.long {{ white-space: normal; min-width: 22em; }}
 table.heat td {{ text-align: center; min-width: 2.6em; }}
+table.heat tbody th, table.ranking td {{ white-space: nowrap; }}
+table.ranking :is(td, th):is(:nth-child(2), :nth-child(3)) {{ text-align: left; }}
 table.heat caption {{ font-weight: bold; text-align: left; padding: .3em 0; }}
 .heat-legend {{ font-size: 12px; color: #555; }}
 .heat-legend span {{ display: inline-block; padding: 0 .6em; margin: 0 .2em; color: #222; }}
@@ -195,9 +197,10 @@ nav a, .links a {{ margin-right: 1.2em; }}
 /* sorting and filtering (the script at the end of the page adds the buttons and boxes) */
 th button.sort {{ font: inherit; color: inherit; background: none; border: 0; padding: 0; cursor: pointer;
                   text-align: inherit; }}
-th button.sort::after {{ content: " ↕"; color: #a0aec0; }}
-th[aria-sort="ascending"] button.sort::after {{ content: " ▲"; color: #2b6cb0; }}
-th[aria-sort="descending"] button.sort::after {{ content: " ▼"; color: #2b6cb0; }}
+/* a no-break space keeps the mark on the header's last line */
+th button.sort::after {{ content: "\\00a0↕"; color: #a0aec0; }}
+th[aria-sort="ascending"] button.sort::after {{ content: "\\00a0▲"; color: #2b6cb0; }}
+th[aria-sort="descending"] button.sort::after {{ content: "\\00a0▼"; color: #2b6cb0; }}
 .filter {{ margin: .6em 0 -.4em; font-size: 13px; }}
 .filter input {{ font: inherit; padding: 2px 6px; width: 16em; max-width: 60vw; }}
 .filter-count {{ margin-left: .8em; color: #666; }}
@@ -218,7 +221,7 @@ th[aria-sort="descending"] button.sort::after {{ content: " ▼"; color: #2b6cb0
   table {{ font-size: 7.5pt; max-width: 100%; }}
   th, td {{ padding: 1px 3px; }}
   /* headers and long text wrap; short cells (ids, names, numbers) stay whole */
-  th, table.data th.txt, table.data th.num {{ white-space: normal; }}
+  th, table.data th.txt, table.data th.num, table.heat tbody th {{ white-space: normal; }}
   table.data td.long {{ min-width: 0; }}
   /* the item statistics have 20-odd columns: smaller still */
   table:has(> thead th:nth-child(14)) {{ font-size: 6.5pt; }}
