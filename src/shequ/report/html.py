@@ -1,6 +1,7 @@
-"""HTML for people: the page frame (Chinese font stack, CSS), and tables: plain data tables,
-heatmap tables and ranking tables with drawn intervals. Notebooks display these as they are;
-the report embeds them."""
+"""HTML for people: the page frame (Chinese font stack, CSS for screen, phone and A4 print,
+a small offline script that sorts and filters tables), and tables: plain data tables,
+heatmap tables and ranking tables with drawn intervals, each in a box that scrolls sideways.
+Notebooks display these as they are; the report embeds them."""
 from __future__ import annotations
 
 import html
