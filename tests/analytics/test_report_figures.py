@@ -46,7 +46,7 @@ def test_heatmap_cells_are_rounded_once_from_the_exact_figure(sim):
     cells = re.findall(r"<td style=\"[^\"]*\">([^<]*)</td>", first_row)
     row = m.iloc[0]
     assert cells == ["—" if pd.isna(v) else f"{v:.0f}" for v in row]
-    assert re.findall(r"<th>([^<]*)</th>", first_row)[:2] == list(m.index[0])   # 街道 and 社区 columns
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", first_row)[:2] == list(m.index[0])   # 街道 and 社区 columns
 
 
 def test_rank_interval_ends_are_whole_ranks_and_agree_between_tables(sim):
