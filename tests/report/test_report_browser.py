@@ -1,7 +1,7 @@
 """The report in a real browser: headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright) opens build/report/index.html, follows every link, checks that every chart
 image loads, that the console stays free of errors and that the Chinese font is there,
-and saves screenshots under build/screenshots/."""
+and saves screenshots under build/screenshots/report-links/."""
 from __future__ import annotations
 
 import shutil
@@ -11,14 +11,14 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 import pytest
 
-from shequ import paths
+from shequ import analytics, paths
 from shequ.report import render as report
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-SHOTS = paths.BUILD / "screenshots"
+SHOTS = paths.BUILD / "screenshots" / "report-links"   # its own folder: other browser tests save beside it
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,8 @@ def test_every_link_resolves_and_every_page_is_reached(built, visited):
     streets = sorted(built["df"]["street"].astype(str).unique())
     assert {"index.html", "overview.html", "item-analysis.html"} <= pages
     assert len([p for p in pages if p.startswith("streets/")]) == len(streets) >= 2
-    assert {f.name for f in visited["files"]} == {report.WORKBOOK}
+    slugs = analytics.street_slugs(streets, built["roster"])
+    assert {f.name for f in visited["files"]} == {report.WORKBOOK} | {f"{slugs[s]}.xlsx" for s in streets}
     assert all(f.stat().st_size > 5000 for f in visited["files"])
 
 

@@ -137,4 +137,5 @@ def html(f: Facts) -> str:
     import html as h
 
     items = "".join(f"<li>{h.escape(x)}</li>" for x in sentences(f))
-    return f'<div class="summary"><h2>一分钟看懂</h2><ul>{items}</ul></div>'
+    # not a heading: the page's sections (h2) start after it
+    return f'<div class="summary"><p class="summary-title"><b>一分钟看懂</b></p><ul>{items}</ul></div>'

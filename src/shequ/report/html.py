@@ -201,6 +201,9 @@ img, svg {{ max-width: 100%; height: auto; }}
 img {{ border: 1px solid #eee; }}
 .note {{ color: #666; font-size: 13px; }}
 nav a, .links a {{ margin-right: 1.2em; }}
+.summary {{ background: #f0f7ff; border-left: 4px solid #2b6cb0; padding: .3em 1em; margin: 1em 0; }}
+.summary-title {{ margin: .3em 0; font-size: 1.1em; }}
+.summary ul {{ margin: .3em 0; padding-left: 1.4em; }}
 .privacy {{ background: #fff5f5; border-left: 4px solid #c53030; padding: .4em .8em; }}
 .jp-OutputArea-output pre, pre {{ white-space: pre-wrap; }}
 /* sorting and filtering (the script at the end of the page adds the buttons and boxes) */
@@ -232,6 +235,8 @@ th[aria-sort="descending"] button.sort::after {{ content: "\\00a0▼"; color: #2
   /* headers and long text wrap; short cells (ids, names, numbers) stay whole */
   th, table.data th.txt, table.data th.num, table.heat tbody th {{ white-space: normal; }}
   table.data td.long {{ min-width: 0; }}
+  /* Chinese text cells (round names, 社区) may wrap too; ASCII ids never break inside */
+  table.data td.txt {{ white-space: normal; }}
   /* the item statistics have 20-odd columns: smaller still */
   table:has(> thead th:nth-child(14)) {{ font-size: 6.5pt; }}
   table:has(> thead th:nth-child(14)) :is(th, td) {{ padding: 1px 2px; }}
