@@ -68,6 +68,11 @@ def test_a_later_small_paper_never_hijacks_the_series(tmp_path):
     assert head.strip() == a.split("<script>")[0].split("</body>")[0].strip()
     tail = b.split("<h2>测评系列</h2>")[1]
     assert "shequ report --series trial" in tail and "trial-r1-a" in tail
+    # the coordinator picks the trial's own report from the index
+    assert 'href="series/trial/index.html"' in tail
+    check_report(tmp_path / "b")
+    own = (tmp_path / "b" / "series" / "trial" / "index.html").read_text(encoding="utf-8")
+    assert "试卷 trial" in own and "基线测评" not in own and 'href="../../index.html"' in own
     # the trial on its own: its one round, six people, means under n = 5 withheld
     c = report.render(both, ROSTER, out_dir=tmp_path / "c", notebooks=False, series="trial")
     check_report(tmp_path / "c")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import threading
 import time
@@ -57,13 +58,15 @@ def work_dir(out: Path) -> Path:
 def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None = None,
            notebooks: bool = True, streets: list[str] | None = None, jobs: int = 2,
            timings: dict | None = None, trainer_workbook: Path | None = None,
-           series: str | None = None) -> Path:
+           series: str | None = None, nested: bool = False) -> Path:
     """Write the report (index.html, charts, workbooks and, with `notebooks`, every rendered
     notebook) and return the path of index.html. The report follows one assessment series
     (`series`: a paper name; default the one with the most rounds); other papers and course
     exercises get their own section. Workers not on the roster are left out of every figure.
     `streets` limits the street reports rendered (default: all); `trainer_workbook`, when
     given, is where the trainers' workbook goes (views computed once for everything).
+    Every other series gets a smaller report of its own (index page and workbooks) under
+    series/<paper>/, linked from the index (`nested`: this is one of those).
     The report is built in a new folder and swapped in only when complete: a failed run
     leaves the previous report as it was."""
     t0 = time.monotonic()
@@ -75,9 +78,9 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
     img = out / "img"
     for d in (img, out / "streets"):
         d.mkdir(parents=True, exist_ok=True)
-    work.mkdir(parents=True, exist_ok=True)
     df = df if _is_categorised(df) else results.categorise(df.copy())
     scope = Scope.of(df, roster, series)
+    scope.nested = nested
     sdf = scope.table
     all_streets = sorted(map(str, sdf["street"].unique()))
     slugs = analytics.street_slugs(all_streets, roster)
@@ -89,6 +92,7 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
     analysis_path.unlink(missing_ok=True)
     tables_path(analysis_path).unlink(missing_ok=True)
     if notebooks:
+        work.mkdir(parents=True, exist_ok=True)
         data = results.save_feather(sdf, work / "results.feather")
         roster_path = work / "roster.csv"
         roster_path.unlink(missing_ok=True)
@@ -115,7 +119,13 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
                                                             "overview": index_job.wait_analysis})
             tm["notebooks"] = time.monotonic() - t0
         body = index_job.result(tm)
-        (out / "index.html").write_text(page("明湖区社区工作者技能测评报告", body), encoding="utf-8")
+        (out / "index.html").write_text(page("明湖区社区工作者技能测评报告", body,
+                                             back="../../index.html" if nested else None), encoding="utf-8")
+        if not nested:
+            for other in scope.found:
+                if scope.series is not None and other.paper != scope.series.paper:
+                    render(df, roster, out_dir=out / "series" / series_slug(other.paper), notebooks=False,
+                           series=other.paper, nested=True)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)   # the previous report stays as it was
         raise
@@ -136,12 +146,18 @@ def _swap(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def series_slug(paper: str) -> str:
+    """A folder name for a series' own report (paper names are ASCII file names already)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", paper) or "paper"
+
+
 class Scope:
     """What one report covers: the series' rows (rounds under their blueprint names), the
     assessments outside it, and the ids left out because the roster does not know them."""
 
     def __init__(self, table, series, found, others, left_out):
         self.table, self.series, self.found, self.others, self.left_out = table, series, found, others, left_out
+        self.nested = False   # a series' own report inside the main one
 
     @classmethod
     def of(cls, df: pd.DataFrame, roster: pd.DataFrame | None, paper: str | None = None) -> "Scope":
@@ -360,14 +376,16 @@ KIND_ZH = {"exam": "考试", "exercise": "课程练习"}
 def _others_section(scope: Scope) -> str:
     """Other papers and course exercises: each on its own, never a round of the series."""
     parts = []
-    if len(scope.found) > 1:
+    if len(scope.found) > 1 and not scope.nested:
         items = "".join(
             f"<li><b>{html.escape(x.title)}</b>（试卷 {html.escape(x.paper)}，{len(x.rounds)} 轮："
             f"{html.escape('、'.join(r.name for r in x.rounds))}）"
             + ("：本报告" if scope.series and x.paper == scope.series.paper else
-               f"：生成它的报告用 <code>shequ report --series {html.escape(x.paper)}</code>") + "</li>"
-            for x in scope.found)
-        parts.append(f"<h2>测评系列</h2><ul>{items}</ul>")
+               f'：<a href="series/{series_slug(x.paper)}/index.html">打开本系列的报告</a>'
+               f"（首页与 Excel 工作簿；含街道报告的完整报告用 <code>shequ report --series {html.escape(x.paper)}</code> 生成）")
+            + "</li>" for x in scope.found)
+        parts.append(f"<h2>测评系列</h2><p class='note'>每套试卷的各轮是一个测评系列，各自成报告，"
+                     f"轮次不混在一起。</p><ul>{items}</ul>")
     o = scope.others
     if len(o):
         t = o.assign(kind=o["kind"].map(lambda k: KIND_ZH.get(k, k)),
