@@ -17,6 +17,8 @@ from shequ import results
 from shequ.analytics import charts, series
 from shequ.report import render as report
 
+pytestmark = pytest.mark.slow   # each renders whole reports (seconds apiece)
+
 SHAPES = st.fixed_dictionaries({
     "seed": st.integers(0, 10_000),
     "papers": st.dictionaries(st.sampled_from(["basics", "annual", "trial"]), st.integers(1, 3), max_size=2),
@@ -29,7 +31,6 @@ SHAPES = st.fixed_dictionaries({
 })
 
 
-@pytest.mark.slow
 @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                                    HealthCheck.function_scoped_fixture])
 @given(shape=SHAPES)

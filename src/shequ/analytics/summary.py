@@ -29,6 +29,7 @@ class Facts:
     gain_lo: float = np.nan
     gain_hi: float = np.nan
     items: int = 0
+    retest: bool = False   # the later round repeated every item of the first: gains may be memory
     behind: list[tuple[str, float]] = field(default_factory=list)   # (街道社区, mean) lowest first
     weak: list[tuple[str, float]] = field(default_factory=list)     # (技能, 得分率) lowest first
     retrain: int = 0
@@ -51,9 +52,10 @@ def sentences(f: Facts) -> list[str]:
     if f.first and f.first != f.latest:
         if f.gain_n >= MIN_N and np.isfinite(f.gain):
             sure = ("有提高" if f.gain_lo > 0 else "有下降" if f.gain_hi < 0 else "变化不能确定（区间含 0）")
+            memo = "两轮是同一批题，提高中可能有记住题目的成分。" if f.retest else ""
             out.append(f"与“{f.first}”相比：两轮都参加的 {f.gain_n} 人在两轮共同的 {f.items} 道题上"
                        f"平均变化 {num(f.gain, signed=True)} 个百分点（95% 区间 {num(f.gain_lo, signed=True)}–"
-                       f"{num(f.gain_hi, signed=True)}），{sure}。")
+                       f"{num(f.gain_hi, signed=True)}），{sure}。{memo}")
         else:
             out.append(f"与“{f.first}”相比：两轮都参加的只有 {f.gain_n} 人，少于 {MIN_N} 人，不计算进步。")
     if f.behind:
@@ -75,8 +77,11 @@ def _gain(df: pd.DataFrame, first: str, last: str) -> dict:
     if p.empty:
         return {"gain_n": 0}
     g = views._gain_stats(p.assign(_all=1).groupby("_all")).iloc[0]
+    d = views.exams(df)
+    later = set(map(str, d.loc[(d["round"] == last).to_numpy(), "item"].unique()))
+    items = int(p.attrs.get("items", 0))
     return {"gain_n": int(g["n"]), "gain": float(g["gain"]), "gain_lo": float(g["gain_lo"]),
-            "gain_hi": float(g["gain_hi"]), "items": int(p.attrs.get("items", 0))}
+            "gain_hi": float(g["gain_hi"]), "items": items, "retest": bool(later) and items == len(later)}
 
 
 def _weak(df: pd.DataFrame, last: str, names: dict[str, str], k: int = 3) -> list[tuple[str, float]]:
