@@ -160,7 +160,7 @@ class Scope:
         self.nested = False   # a series' own report inside the main one
 
     @classmethod
-    def of(cls, df: pd.DataFrame, roster: pd.DataFrame | None, paper: str | None = None) -> "Scope":
+    def of(cls, df: pd.DataFrame, roster: pd.DataFrame | None, paper: str | None = None) -> Scope:
         df, left_out = series_mod.known(df, roster)
         s = series_mod.choose(df, paper)
         return cls(series_mod.report_table(df, None, paper), s, series_mod.all_series(df),
@@ -408,9 +408,7 @@ def tables_path(analysis_path: Path) -> Path:
 def write_book(book: dict, path: Path) -> Path:
     """A workbook from {sheet name: DataFrame or text} (one sheet per view), formatted by
     report.workbook: Chinese labels, frozen headers, filters, colour scales on scores."""
-    from .workbook import district_sheets
-
-    return sheets.write_xlsx(path, district_sheets(book))
+    return sheets.write_xlsx(path, workbook.district_sheets(book))
 
 
 def write_trainer_workbook(table: pd.DataFrame, roster: pd.DataFrame | None, path: Path) -> Path:
