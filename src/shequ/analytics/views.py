@@ -7,7 +7,8 @@ a name or a worker id; the per-街道 views (`worker_profiles`, `worker_progress
 Definitions (every table labels its columns with them, see `LABELS`):
 - 得分率 = 得分 / 满分 (%); a worker's round score is the sum over the round's exam items.
 - n = workers with a result in that group and round. Below `MIN_N` workers a group's
-  figures are withheld (“—”) and it is not ranked.
+  figures are withheld (“—”) and it is not ranked: its shrunk estimates and B too (from
+  them and the 街道 mean the raw figure follows).
 - 95 % interval of a mean: mean ± 1.96·SD/√n; of a proportion: Wilson score interval.
 - Progress compares like with like: the same worker (paired), on the items both rounds
   share. 平均提高 = mean(后测 − 前测); Hake 归一化增益 g = (后测均值 − 前测均值) /
@@ -383,7 +384,9 @@ def gain_by(df: pd.DataFrame, first: str | None = None, last: str | None = None,
                     out["street"], p.groupby("street")["gain"].mean())
         out["gain_est"], out["est_lo"], out["est_hi"], out["shrink"] = sh["est"], sh["lo"], sh["hi"], sh["B"]
         out = _ranks(out, "gain_est", sh["post_sd"], min_n)
-    out = _withhold(out, ["pre", "post", "gain", "sd", "gain_lo", "gain_hi", "hake_g", "d_z"], min_n)
+    # a small group's shrunk figures and B give its raw one back (raw = parent + (est − parent)/B)
+    out = _withhold(out, ["pre", "post", "gain", "sd", "gain_lo", "gain_hi", "hake_g", "d_z",
+                          "gain_est", "est_lo", "est_hi", "shrink"], min_n)
     sort = "gain_est" if by == "community" else "gain"
     return out.sort_values(sort, ascending=False, na_position="last").reset_index(drop=True)
 
@@ -410,9 +413,12 @@ def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N
     bb = beta_binomial(passed, out["n"].to_numpy(), out["street"].to_numpy())
     out["pass_rate"] = 100 * passed / out["n"]
     out["pass_est"], out["pass_est_lo"], out["pass_est_hi"] = 100 * bb["est"], 100 * bb["lo"], 100 * bb["hi"]
-    out = _withhold(out, ["mean", "sd", "lo", "hi", "pass_rate"], min_n)
+    # nothing computed from a small group's own data: its shrunk mean and B give the raw mean back
+    out = _withhold(out, ["mean", "sd", "lo", "hi", "pass_rate", "est", "est_lo", "est_hi", "shrink",
+                          "pass_est", "pass_est_lo", "pass_est_hi"], min_n)
     out.loc[out["withheld"], ["rank", "rank_lo", "rank_hi"]] = np.nan
-    return out.sort_values(["rank", "est"], ascending=[True, False], na_position="last").reset_index(drop=True)
+    return out.sort_values(["rank", "est", "street", "community"], ascending=[True, False, True, True],
+                           na_position="last").reset_index(drop=True)
 
 
 def score_bins(df: pd.DataFrame, width: float = 5.0) -> pd.DataFrame:
