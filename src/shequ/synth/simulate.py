@@ -198,6 +198,16 @@ def answer_item(cell: dict, correct: bool, rng: random.Random) -> tuple[str, flo
     return "", 0.0
 
 
+def expected_score(cell: dict, p: float) -> float:
+    """The score `answer_item` gives on average when the answer is right with chance p:
+    blanks score 0, a wrong 多选 of more than two key letters earns half points 40 % of the
+    time under partial scoring (keep in step with `answer_item`)."""
+    pts = cell["points"]
+    half = (cell["type"] == "多选" and len(cell["key"]) > 2
+            and cell.get("scoring", "partial") == "partial")
+    return (1 - BLANK) * (p * pts + (1 - p) * (0.4 * pts / 2 if half else 0.0))
+
+
 def take_paper(cohort: Cohort, manifest: dict, k: int, workers: list[dict] | None = None):
     """Answers of every present worker: {worker_id: {qid: (typed, intended score)}}."""
     rng = random.Random(f"{cohort.seed}-{manifest['assignment']}")
