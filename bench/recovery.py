@@ -24,14 +24,15 @@ from pathlib import Path
 FIGURES = [
     None,
     ("prec_sure", "需再培训 精确率", "precision of 需再培训 (truly weak among listed)"),
-    ("rec_sure", "需再培训 召回率", "recall of 需再培训 (listed among truly weak, skills ≥4 items)"),
+    ("rec_sure", "需再培训 召回率", "recall of 需再培训 (listed among all truly weak)"),
     ("prec_any", "需再培训+建议关注 精确率", "precision of 需再培训 + 建议关注"),
-    ("rec_any", "需再培训+建议关注 召回率", "recall of 需再培训 + 建议关注 (skills ≥4 items)"),
-    ("rec_any_all", "同上，计入不足4题的技能", "same, counting weak cells of skills under 4 items"),
+    ("rec_any", "需再培训+建议关注 召回率", "recall of 需再培训 + 建议关注 (all truly weak)"),
+    ("rec_sure_big", "需再培训 召回率（≥4题的技能）", "recall of 需再培训, skills of ≥4 items"),
+    ("rec_any_big", "两单合计召回率（≥4题的技能）", "recall of both lists, skills of ≥4 items"),
     ("list_n", "名单条目数（全区）", "list entries, whole district"),
-    ("list_small", "名单中来自4–5题技能的比例", "share of entries from skills of 4–5 items"),
+    ("list_small", "名单中来自不足4题技能的比例", "share of entries from skills under 4 items"),
     ("weak_share", "真实薄弱的人×技能比例", "share of worker × skill cells truly weak"),
-    ("weak_unjudged", "真实薄弱中所在技能不足4题的比例", "share of truly weak cells in skills never reaching 4 items"),
+    ("weak_small", "真实薄弱中所在技能不足4题的比例", "share of truly weak cells in skills under 4 items"),
     None,
     ("rho_raw", "社区排名 Spearman：原始均值", "Spearman ρ, ranking by raw mean vs true mean"),
     ("rho_est", "社区排名 Spearman：收缩估计", "Spearman ρ, ranking by shrunk estimate vs true mean"),
@@ -40,8 +41,10 @@ FIGURES = [
     None,
     ("cov_mean", "95%区间覆盖率：社区均值 lo/hi", "coverage, community mean lo/hi"),
     ("cov_est", "95%区间覆盖率：收缩估计 est_lo/est_hi", "coverage, shrunk est_lo/est_hi"),
-    ("cov_wilson_p", "95%区间覆盖率：人×技能 Wilson，对真实 p", "coverage, worker × skill Wilson vs true p (definition)"),
-    ("cov_wilson_e", "同上，对所用轮次这些题的期望得分率", "same, vs expected 得分率 on those items in the round used"),
+    ("cov_mastery_p", "95%区间覆盖率：人×技能掌握度，对真实 p", "coverage, worker × skill mastery interval vs true p"),
+    ("cov_mastery_e", "同上，对所用轮次这些题的期望得分率", "same, vs expected 得分率 on those items in the round used"),
+    ("rmse_mastery", "人×技能误差 RMSE：掌握度估计（百分点）", "RMSE of the mastery estimate vs true p (points)"),
+    ("rmse_pct", "人×技能误差 RMSE：得分率（百分点）", "RMSE of the raw latest-round 得分率 vs true p (points)"),
     ("cov_gain", "95%区间覆盖率：社区提高 gain_lo/gain_hi", "coverage, community paired gain gain_lo/gain_hi"),
     ("cov_gain_est", "95%区间覆盖率：社区提高收缩 est_lo/est_hi", "coverage, community gain shrunk est_lo/est_hi"),
     ("cov_skill_gain", "95%区间覆盖率：技能提高（全区）", "coverage, per-skill gain (district)"),
@@ -110,8 +113,8 @@ def main(argv=None) -> int:
     print(f"真值恢复 · truth recovery: {len(seeds)} seeds ({seeds[0]}–{seeds[-1]}), {took:.0f} s, {a.jobs} jobs")
     print(f"模拟 · simulation: street_sd {r.street_sd}, skill_gain ×{r.skill_gain}, "
           f"skill_gain_sd {r.skill_gain_sd}, absent {r.absent}")
-    print(f"规则 · rule: ≥{views.MIN_OBS} items, 得分率 < {views.MASTERY_PCT:g}%; 需再培训 when Wilson hi < "
-          f"{views.MASTERY_PCT:g}%; truly weak: true p < {truth.WEAK_P:.0%} (shequ.synth.truth)")
+    print(f"规则 · rule: mastery model (analytics.mastery); 需再培训 when P(mastery < {views.MASTERY_PCT:g}%) ≥ "
+          f"{views.SURE:.0%}, 建议关注 when ≥ {views.WATCH:.0%}; truly weak: true p < {truth.WEAK_P:.0%} (shequ.synth.truth)")
     print(f"每技能题数 · items per skill: {skill_sizes()}")
     w = max(width(z) for _, z, _ in filter(None, FIGURES)) + 2
     head = f"{'':{w}}{'median':>9}{'min':>9}{'max':>9}   "

@@ -270,8 +270,8 @@ def test_street_workbook_matches_the_retraining_views_and_explains_the_rule(buil
     street = built["streets"][0]
     wb = load_workbook(built["street_books"][street])
     note = "\n".join(str(r[0]) for r in wb["说明"].iter_rows(values_only=True) if r[0])
-    for words in ("合成数据", f"只发给{street}负责人", f"至少 {analytics.MIN_OBS} 道题",
-                  f"掌握线 {analytics.MASTERY_PCT:g}%", "需再培训", "建议关注", "Wilson"):
+    for words in ("合成数据", f"只发给{street}负责人", f"可能性至少 {100 * analytics.SURE:g}%",
+                  f"掌握线 {analytics.MASTERY_PCT:g}%", "需再培训", "建议关注", "经验贝叶斯"):
         assert words in note, words
     plan = analytics.retraining(df, roster, street, skill_names=bank.load_skills())
     ws = wb["逐项依据"]

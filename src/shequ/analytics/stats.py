@@ -32,17 +32,18 @@ def _mean_ci(g: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
     return out
 
 
-def shrink(mean, n, var_within, parent_key, parent_mean: pd.Series) -> pd.DataFrame:
+def shrink(mean, n, var_within, parent_key, parent_mean: pd.Series, se2=None) -> pd.DataFrame:
     """Empirical Bayes (normal–normal): each group's mean pulled toward its parent's mean by
-    B = τ² / (τ² + s²/n). s² is the within-group variance pooled over the district; τ², the
-    variance of true group means around their parent's, by moments: mean((ȳ − μ)²) − mean(s²/n)."""
+    B = τ² / (τ² + se²). se² is the error of the group's mean: given (see `group_error`), or
+    s²/n with s² the within-group variance pooled over the district; τ², the variance of
+    true group means around their parent's, by moments: mean((ȳ − μ)²) − mean(se²)."""
     mean = np.asarray(mean, dtype=float)
     n = np.asarray(n, dtype=float)
     v = np.asarray(var_within, dtype=float)
     ok = np.isfinite(v) & (n > 1)
     s2 = float(((n[ok] - 1) * v[ok]).sum() / max(1.0, (n[ok] - 1).sum())) if ok.any() else 0.0
     mu = np.asarray(pd.Series(parent_key).map(parent_mean), dtype=float)
-    se2 = s2 / np.maximum(n, 1)
+    se2 = s2 / np.maximum(n, 1) if se2 is None else np.asarray(se2, dtype=float)
     fin = np.isfinite(mean) & np.isfinite(mu)
     tau2 = max(0.0, float(np.mean((mean[fin] - mu[fin]) ** 2) - np.mean(se2[fin]))) if fin.any() else 0.0
     B = tau2 / (tau2 + se2) if tau2 > 0 else np.zeros_like(se2)
@@ -52,6 +53,35 @@ def shrink(mean, n, var_within, parent_key, parent_mean: pd.Series) -> pd.DataFr
     post_sd = np.sqrt(B * se2 + (1 - B) ** 2 * s2 / np.maximum(n_parent, 1))
     return pd.DataFrame({"est": est, "lo": est - Z * post_sd, "hi": est + Z * post_sd,
                          "B": B, "post_sd": post_sd, "tau2": tau2, "s2": s2})
+
+
+def group_error(var_within, n, staff, measurement) -> np.ndarray:
+    """Error variance of a group's mean as a figure about *its staff* (all `staff` people,
+    of whom `n` took part): sampling among the staff (none when everyone took part: finite
+    population correction) plus each person's measurement error (`measurement`: mean over the
+    group's people of their score's binomial variance, p(1−p)/items)."""
+    v = np.nan_to_num(np.asarray(var_within, dtype=float))
+    n = np.maximum(np.asarray(n, dtype=float), 1)
+    staff = np.maximum(np.asarray(staff, dtype=float), n)
+    m = np.nan_to_num(np.asarray(measurement, dtype=float))
+    between = np.clip(v - m, 0, None)
+    return (between * (1 - n / staff) + m) / n
+
+
+def parent_prior(values, parent_key) -> pd.Series:
+    """Each parent's (街道's) prior mean for its groups: the parent's own mean shrunk toward
+    the grand mean by the same normal–normal rule, so the street effect is estimated from
+    the data (none in the data: every 社区 is pulled toward the district mean)."""
+    v = pd.Series(np.asarray(values, dtype=float))
+    key = pd.Series(np.asarray(parent_key)).astype(str)
+    ok = v.notna().to_numpy()
+    g = v[ok].groupby(key[ok].to_numpy())
+    m, n, var = g.mean(), g.count(), g.var(ddof=1)
+    if m.empty:
+        return m
+    sh = shrink(m.to_numpy(), n.to_numpy(), var.to_numpy(), ["_all"] * len(m),
+                pd.Series({"_all": float(v[ok].mean())}))
+    return pd.Series(sh["est"].to_numpy(), index=m.index)
 
 
 def _ranks(out: pd.DataFrame, col: str, sd, min_n: int, seed: int = 0) -> pd.DataFrame:

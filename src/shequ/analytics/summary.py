@@ -127,12 +127,14 @@ def district_facts(df: pd.DataFrame, T: dict, names: dict[str, str]) -> Facts:
     return f
 
 
-def street_facts(df: pd.DataFrame, roster: pd.DataFrame | None, street: str, names: dict[str, str]) -> Facts:
-    """One 街道's figures (`df`: that 街道's rows of the series table)."""
+def street_facts(df: pd.DataFrame, roster: pd.DataFrame | None, street: str, names: dict[str, str],
+                 plan: pd.DataFrame | None = None) -> Facts:
+    """One 街道's figures (`df`: that 街道's rows of the series table; `plan`: its retraining
+    list, judged on the whole table — computed from `df` alone when not given)."""
     last = views.round_order(df)[-1]
     s = views.group_summary(df, "street")
     part = views.participation(df, roster[roster["street"] == street] if roster is not None else None, "street")
-    plan = views.retraining(df, roster, street, skill_names=names)
+    plan = plan if plan is not None else views.retraining(df, roster, street, skill_names=names)
     counts = (int(plan.loc[plan["level"] == "需再培训", "worker_id"].nunique()), int(plan["worker_id"].nunique()))
     return _facts(df, street, s[(s["street"] == street) & (s["round"] == last)], part[part["round"] == last],
                   views.group_summary(df, "community"), names, counts, with_street=False)

@@ -13,12 +13,16 @@ Definitions (every table labels its columns with them, see `LABELS`):
 - Progress compares like with like: the same worker (paired), on the items both rounds
   share. 平均提高 = mean(后测 − 前测); Hake 归一化增益 g = (后测均值 − 前测均值) /
   (100 − 前测均值); 效应量 d_z = 平均提高 / 提高值的 SD.
-- Rankings shrink each 社区 toward its 街道's mean (empirical Bayes, normal–normal, τ²
-  by moments across the district); pass rates with a beta-binomial prior centred on the
-  街道's rate. Rank intervals are the 5th–95th percentiles of ranks over posterior draws.
-- Mastery of a skill (street reports): 得分率 on that skill's items in the worker's latest
-  exam round (plus course exercises), with a Wilson 95 % interval counting each graded
-  item as one observation.
+- Rankings shrink each 社区 toward its 街道's prior mean (empirical Bayes, normal–normal, τ²
+  by moments; the 街道 means themselves shrunk toward the district's, so the street effect
+  is estimated), with the error of a 社区's mean as a figure about its staff (finite
+  population: sampling among those absent, plus each score's measurement error); pass
+  rates with a beta-binomial prior centred on the 街道's rate. Rank intervals are the
+  5th–95th percentiles of ranks over posterior draws.
+- Mastery of a skill (street reports): the worker's latest exam round (plus course
+  exercises) judged with everything else they answered (`analytics.mastery`: empirical
+  Bayes, beta-binomial; the prior from their other skills, this skill in earlier rounds and
+  their 社区), with a 95 % interval and the chance it is under the mastery line.
 
 The table is treated as read-only: aggregates are cached per DataFrame object.
 """
@@ -30,12 +34,13 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from .stats import RANK_DRAWS, Z, _mean_ci, _ranks, beta_binomial, shrink, wilson
+from .stats import RANK_DRAWS, Z, _mean_ci, _ranks, beta_binomial, group_error, parent_prior, shrink, wilson
 
 MIN_N = 5            # below this many workers a group's figure is withheld (small 社区)
 PASS_PCT = 60.0      # 及格线：得分率 60 %
 MASTERY_PCT = 60.0   # 掌握线：技能得分率 60 %
-MIN_OBS = 4          # a skill needs this many graded items before a worker is judged on it
+SURE = 0.8           # 需再培训: the model's chance that mastery is under the line is at least this
+WATCH = 0.5          # 建议关注: at least this (more likely under the line than over it)
 
 LABELS = {
     "street": "街道", "community": "社区", "role": "岗位", "round": "轮次", "skill": "技能",
@@ -50,10 +55,11 @@ LABELS = {
     "est": "收缩估计(%)", "est_lo": "收缩估计95%下限", "est_hi": "收缩估计95%上限",
     "gain_est": "提高的收缩估计(百分点)",
     "rank": "排名", "rank_lo": "排名90%区间(高)", "rank_hi": "排名90%区间(低)",
-    "parent": "所在街道均值(%)", "shrink": "收缩系数B",
+    "parent": "街道先验均值(%)", "shrink": "收缩系数B",
     "pass_est": "及格率收缩估计(%)", "pass_est_lo": "及格率估计95%下限", "pass_est_hi": "及格率估计95%上限",
     "obs": "观察题数", "pct": "得分率(%)", "level": "结论", "reason": "依据", "used": "所用轮次",
     "first": "首轮得分率(%)", "change": "较首轮(百分点)",
+    "mastery": "掌握度估计(%)", "m_lo": "掌握度95%下限", "m_hi": "掌握度95%上限", "p_below": "低于掌握线的可能性",
 }
 
 _cache: dict[int, tuple[weakref.ref, dict]] = {}
@@ -381,7 +387,7 @@ def gain_by(df: pd.DataFrame, first: str | None = None, last: str | None = None,
     out["items"] = len(common_items(df, first, last))
     if by == "community":
         sh = shrink(out["gain"], out["n"], p.groupby(keys, observed=True)["gain"].var(ddof=1).to_numpy(),
-                    out["street"], p.groupby("street")["gain"].mean())
+                    out["street"], parent_prior(p["gain"], p["street"]))
         out["gain_est"], out["est_lo"], out["est_hi"], out["shrink"] = sh["est"], sh["lo"], sh["hi"], sh["B"]
         out = _ranks(out, "gain_est", sh["post_sd"], min_n)
     # a small group's shrunk figures and B give its raw one back (raw = parent + (est − parent)/B)
@@ -403,8 +409,16 @@ def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N
     g = t.groupby(["street", "community"], observed=True)
     out = _mean_ci(g["pct"]).reset_index()
     var = g["pct"].var(ddof=1).to_numpy()
-    parent = t.groupby("street")["pct"].mean()
-    sh = shrink(out["mean"], out["n"], var, out["street"], parent)
+    parent = parent_prior(t["pct"], t["street"])
+    # the ranking is about each 社区's staff: its people in the table, and each score's own error
+    items = exams(df).groupby(["worker_id", "round"], observed=True).size().rename("items")
+    t = t.join(items, on=["worker_id", "round"])
+    meas = (t["pct"] * (100 - t["pct"]) / t["items"]).groupby([t["street"], t["community"]]).mean()
+    info = worker_info(df).astype(str)
+    staff = info.groupby(["street", "community"]).size()
+    key = pd.MultiIndex.from_frame(out[["street", "community"]])
+    se2 = group_error(var, out["n"], staff.reindex(key).to_numpy(), meas.reindex(key).to_numpy())
+    sh = shrink(out["mean"], out["n"], var, out["street"], parent, se2=se2)
     out["parent"] = out["street"].map(parent)
     out["est"], out["est_lo"], out["est_hi"], out["shrink"] = sh["est"], sh["lo"].clip(lower=0), \
         sh["hi"].clip(upper=100), sh["B"]
@@ -449,7 +463,7 @@ def _worker_skills(df: pd.DataFrame, street: str | None) -> pd.DataFrame:
     cols = ["worker_id", "skill", "obs", "pct", "lo", "hi", "used", "first", "change"]
     d = df if street is None else df[(df["street"] == street).to_numpy()]
     if d.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=cols + ["mastery", "m_lo", "m_hi", "p_below"])
     order = round_order(df)
     pos = {r: i for i, r in enumerate(order)}
     ex = exams(d)
@@ -486,7 +500,29 @@ def _worker_skills(df: pd.DataFrame, street: str | None) -> pd.DataFrame:
     same = (cur["worker_id"].map(first_name) == cur["worker_id"].map(latest_name)).to_numpy()
     cur.loc[same, "first"] = np.nan
     cur["change"] = cur["pct"] - cur["first"]
-    return cur[cols]
+    m = mastery_table(df)   # fitted on the whole table: every street is judged the same way
+    cur = cur.merge(m, on=["worker_id", "skill"], how="left")
+    return cur[cols + ["mastery", "m_lo", "m_hi", "p_below"]]
+
+
+def mastery_table(df: pd.DataFrame, threshold: float = MASTERY_PCT) -> pd.DataFrame:
+    """Every worker × skill's mastery in their latest round from all their answers
+    (analytics.mastery): estimate and 95 % interval (%), and the chance it is under the line."""
+    def compute():
+        from . import mastery
+
+        cols = ["worker_id", "skill", "mastery", "m_lo", "m_hi", "p_below"]
+        order = round_order(df)
+        if not order:
+            return pd.DataFrame(columns=cols)
+        ev = mastery.evidence(df, order, skill_split(df["skills"]))
+        info = worker_info(df)
+        groups = pd.Series(info["community"].astype(str).to_numpy(), index=info.index.astype(str))
+        e = mastery.estimate(ev, threshold=threshold / 100, groups=groups)
+        return pd.DataFrame({"worker_id": e["worker_id"].astype(str), "skill": e["skill"].astype(str),
+                             "mastery": 100 * e["est"], "m_lo": 100 * e["lo"], "m_hi": 100 * e["hi"],
+                             "p_below": e["p_below"]})[cols]
+    return _memo(df, ("mastery", threshold), compute)
 
 
 def _skill_names(names: dict[str, str] | None) -> dict[str, str]:
@@ -540,38 +576,38 @@ def worker_progress(df: pd.DataFrame, roster: pd.DataFrame | None, street: str) 
 
 
 def retraining(df: pd.DataFrame, roster: pd.DataFrame | None, street: str,
-               threshold: float = MASTERY_PCT, min_obs: int = MIN_OBS,
-               skill_names: dict[str, str] | None = None) -> pd.DataFrame:
-    """The explainable retraining list of a street: each worker × skill whose mastery
-    estimate is below `threshold` on at least `min_obs` graded items. 需再培训 when the
-    whole 95 % interval is below the line; 建议关注 when the estimate is below but the
-    interval still reaches it. The reason names the skill, the items, the round, the
-    estimate and its interval, and the trend since the first round."""
+               threshold: float = MASTERY_PCT, skill_names: dict[str, str] | None = None) -> pd.DataFrame:
+    """The explainable retraining list of a street: each worker × skill the mastery model
+    (`mastery_table`, all of the worker's answers) thinks more likely under `threshold` than
+    over it. 需再培训 when that chance is at least `SURE`; 建议关注 otherwise. The reason names
+    the skill, the latest round's items and 得分率, the estimate with its interval, the
+    chance, and the trend since the first round. `df` may be the whole table (the model is
+    fitted on it) or one street's rows."""
     ws = worker_skills(df, street)
     names = _skill_names(skill_names)
-    low = ws[(ws["obs"] >= min_obs) & (ws["pct"] < threshold)].copy()
-    low["level"] = np.where(low["hi"] < threshold, "需再培训", "建议关注")
+    low = ws[ws["p_below"] >= WATCH].copy()
+    low["level"] = np.where(low["p_below"] >= SURE, "需再培训", "建议关注")
     low["skill_name"] = low["skill"].map(lambda s: names.get(s, s))
 
     def reason(r) -> str:
-        sure = "整个区间都低于" if r.level == "需再培训" else "估计低于"
-        trend = "" if not np.isfinite(r.change) else f"；较首轮 {r.change:+.0f} 个百分点"
-        return (f"{r.skill_name}：{r.used} 共 {int(r.obs)} 题，得分率 {r.pct:.0f}%"
-                f"（95% 区间 {r.lo:.0f}–{r.hi:.0f}%），{sure}掌握线 {threshold:.0f}%{trend}")
+        trend = "" if not np.isfinite(r.change) else f"；较首轮 {num(r.change, 0, signed=True)} 个百分点"
+        return (f"{r.skill_name}：{r.used} 共 {int(r.obs)} 题，得分率 {r.pct:.0f}%；综合各轮全部作答，"
+                f"掌握度估计 {r.mastery:.0f}%（95% 区间 {r.m_lo:.0f}–{r.m_hi:.0f}%），"
+                f"低于掌握线 {threshold:.0f}% 的可能性 {100 * r.p_below:.0f}%{trend}")
     low["reason"] = [reason(r) for r in low.itertuples(index=False)]
     people = _people(df, roster, street)
     out = people.merge(low, on="worker_id", how="inner")
     out["_lv"] = (out["level"] != "需再培训").astype(int)
-    out = out.sort_values(["_lv", "community", "worker_id", "pct"]).drop(columns="_lv")
-    return out[["community", "name", "worker_id", "role", "skill_name", "obs", "pct", "lo", "hi",
-                "level", "reason"]].reset_index(drop=True)
+    out = out.sort_values(["_lv", "community", "worker_id", "mastery"]).drop(columns="_lv")
+    return out[["community", "name", "worker_id", "role", "skill_name", "obs", "pct", "mastery", "m_lo", "m_hi",
+                "p_below", "level", "reason"]].reset_index(drop=True)
 
 
-def retraining_counts(df: pd.DataFrame, threshold: float = MASTERY_PCT, min_obs: int = MIN_OBS) -> pd.DataFrame:
+def retraining_counts(df: pd.DataFrame) -> pd.DataFrame:
     """Per street: workers with at least one skill on the retraining list (no names)."""
     ws = worker_skills(df)
-    low = ws[(ws["obs"] >= min_obs) & (ws["pct"] < threshold)].copy()
-    low["sure"] = low["hi"] < threshold
+    low = ws[ws["p_below"] >= WATCH].copy()
+    low["sure"] = low["p_below"] >= SURE
     low = low.join(worker_info(df)["street"], on="worker_id")
     low["street"] = low["street"].astype(str)
     a = low[low["sure"]].groupby("street")["worker_id"].nunique().rename("需再培训人数")
@@ -714,7 +750,8 @@ DEFINITIONS = f"""本工作簿为区级汇总，不含姓名、工号。全部�
 95% 区间：平均数 ± 1.96 × 标准差 / √n；比例用 Wilson 区间。及格线：得分率 {PASS_PCT:g}%。
 进步：同一人前后两轮、只比两轮共同的题目。平均提高 = 后测 − 前测（百分点）；
 Hake 归一化增益 g = (后测均值 − 前测均值) / (100 − 前测均值)；效应量 d_z = 平均提高 / 提高值的标准差。
-排名：社区平均得分率向所在街道均值收缩（经验贝叶斯，正态–正态模型，τ² 用矩估计），
+排名：社区平均得分率向街道先验均值收缩（经验贝叶斯，正态–正态模型，τ² 用矩估计；街道均值先向全区均值收缩；
+误差只算缺考者带来的抽样误差和每人分数的测量误差），
 及格率用 beta-二项先验收缩；排名 90% 区间为按后验抽样 {RANK_DRAWS} 次得到的名次第 5–95 百分位。
 题目分析（Moodle 定义）：得分率 P = 平均分/满分（越大越容易）；SD；区分度 DI = 题目得分与其余题总分的相关 ×100；
 区分效率 DE = cov(题目, 其余)/最大可能 cov ×100；区分度 D = 高分组 27% 得分率 − 低分组 27% 得分率（Ebel：≥0.40 很好，

@@ -100,7 +100,11 @@ def _fmt(v) -> str:
 def table(df: pd.DataFrame, max_rows: int | None = None, note: str = "") -> HTML:
     """A table for people: no index, numbers right-aligned and text left-aligned (long text
     wraps), “—” for withheld figures, True shown as 是. Round numbers before (analytics.label
-    and itemstats.labelled do). Wide tables scroll inside their own box."""
+    and itemstats.labelled do). Wide tables scroll inside their own box. An empty table is
+    a sentence saying so (a header with no rows reads like a broken page)."""
+    if df.empty:
+        lead = f"{html.escape(note)}：" if note else ""
+        return HTML(f'<p class="note">{lead}没有符合条件的记录。</p>')
     d = df if max_rows is None or len(df) <= max_rows else df.head(max_rows)
     kinds = []
     for c in d.columns:
