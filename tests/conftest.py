@@ -61,7 +61,9 @@ def _simulated_results(out_root, seed: int = 11, plant: bool = True, workers: in
                 cohort.ability[(w["worker_id"], skill)] += boost
         weak = next(w for w in rows if w["street"] == "湖滨街道" and w["role"] == "网格员")
         cohort.ability[(weak["worker_id"], WEAK_SKILL)] = -5.0
-        broken = by_round[0][0]["cells"][4]["item"]   # a 单选 item of every round and form
+        # a 单选 item of every round and form (an anchor: the later rounds repeat it)
+        every = set.intersection(*({c["item"] for c in forms[0]["cells"]} for forms in by_round))
+        broken = next(c["item"] for c in by_round[0][0]["cells"] if c["type"] == "单选" and c["item"] in every)
         cohort.broken_items = {broken}
         facts = {"fast": fast, "weak": weak, "broken": broken}
     info = roster.set_index("worker_id")

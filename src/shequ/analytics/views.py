@@ -17,8 +17,9 @@ Definitions (every table labels its columns with them, see `LABELS`):
   by moments; the 街道 means themselves shrunk toward the district's, so the street effect
   is estimated), with the error of a 社区's mean as a figure about its staff (finite
   population: sampling among those absent, plus each score's measurement error); pass
-  rates with a beta-binomial prior centred on the 街道's rate. Rank intervals are the
-  5th–95th percentiles of ranks over posterior draws.
+  rates with a beta-binomial prior centred on the 街道's rate. 社区 are ranked by the raw
+  mean (the shrunk one ranked no better on bench/recovery.py); rank intervals are the
+  5th–95th percentiles of ranks over draws from each mean's error.
 - Mastery of a skill (street reports): the worker's latest exam round (plus course
   exercises) judged with everything else they answered (`analytics.mastery`: empirical
   Bayes, beta-binomial; the prior from their other skills, this skill in earlier rounds and
@@ -334,6 +335,21 @@ def paired(df: pd.DataFrame, first: str, last: str, by_skill: bool = False) -> p
     return _memo(df, ("paired", first, last, by_skill), compute)
 
 
+def anchor_means(df: pd.DataFrame) -> pd.DataFrame:
+    """Per round: the district's mean 得分率 on the items it shares with the first round (the
+    blueprint's anchors), so rounds on different papers compare on one scale; n, items."""
+    order = round_order(df)
+    d = exams(df)
+    rows = []
+    for r in order:
+        items = common_items(df, order[0], r)
+        sub = d[(d["round"] == r).to_numpy() & d["item"].isin(items).to_numpy()]
+        per = sub.groupby("worker_id", observed=True)[["score", "max_score"]].sum()
+        pct = 100 * per["score"] / per["max_score"].where(per["max_score"] > 0)
+        rows.append({"round": r, "items": len(items), "n": int(pct.notna().sum()), "mean": float(pct.mean())})
+    return pd.DataFrame(rows, columns=["round", "items", "n", "mean"])
+
+
 GAIN_COLS = ["n", "pre", "post", "gain", "sd", "gain_lo", "gain_hi", "hake_g", "d_z"]
 
 
@@ -399,9 +415,10 @@ def gain_by(df: pd.DataFrame, first: str | None = None, last: str | None = None,
 
 def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N,
             pass_pct: float = PASS_PCT) -> pd.DataFrame:
-    """社区 ranking in one round (default: the latest): raw mean with 95 % interval, the
-    mean shrunk toward the 街道's mean (empirical Bayes) with its interval, rank and 90 %
-    rank interval; pass rate shrunk with a beta-binomial prior. n < min_n: not ranked."""
+    """社区 ranking in one round (default: the latest): raw mean with 95 % interval, rank by
+    the raw mean and its 90 % rank interval (draws from each mean's error as a figure about
+    its staff), the mean shrunk toward the 街道's prior (empirical Bayes) with its interval
+    for reference; pass rate shrunk with a beta-binomial prior. n < min_n: not ranked."""
     round_label = round_label or round_order(df)[-1]
     t = round_totals(df)
     t = t[t["round"] == round_label].assign(street=lambda x: x["street"].astype(str),
@@ -422,7 +439,9 @@ def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N
     out["parent"] = out["street"].map(parent)
     out["est"], out["est_lo"], out["est_hi"], out["shrink"] = sh["est"], sh["lo"].clip(lower=0), \
         sh["hi"].clip(upper=100), sh["B"]
-    out = _ranks(out, "est", sh["post_sd"], min_n)
+    # ranked by the raw mean with its own error: on bench/recovery.py the shrunk estimate ranked
+    # no better (Spearman with the truth higher on 12 of 20 seeds, ties on the median)
+    out = _ranks(out, "mean", np.sqrt(se2), min_n)
     passed = g["pct"].agg(lambda s: int((s >= pass_pct - 1e-9).sum())).to_numpy()
     bb = beta_binomial(passed, out["n"].to_numpy(), out["street"].to_numpy())
     out["pass_rate"] = 100 * passed / out["n"]
@@ -431,7 +450,7 @@ def ranking(df: pd.DataFrame, round_label: str | None = None, min_n: int = MIN_N
     out = _withhold(out, ["mean", "sd", "lo", "hi", "pass_rate", "est", "est_lo", "est_hi", "shrink",
                           "pass_est", "pass_est_lo", "pass_est_hi"], min_n)
     out.loc[out["withheld"], ["rank", "rank_lo", "rank_hi"]] = np.nan
-    return out.sort_values(["rank", "est", "street", "community"], ascending=[True, False, True, True],
+    return out.sort_values(["rank", "mean", "street", "community"], ascending=[True, False, True, True],
                            na_position="last").reset_index(drop=True)
 
 
@@ -678,6 +697,7 @@ def district_tables(df: pd.DataFrame, roster: pd.DataFrame | None = None) -> dic
         "gain_street": gain_by(df, first, last, "street"),
         "gain_community": gain_by(df, first, last, "community"),
         "ranking": ranking(df, last),
+        "anchors": anchor_means(df),
     }
 
 
@@ -726,6 +746,8 @@ def district_views(df: pd.DataFrame, roster: pd.DataFrame | None = None, analysi
     ana = analysis if analysis is not None else itemstats.analyse(df)
     return {
         "全区各轮": label(T["district"]),
+        "各轮与基线相同的题": label(T["anchors"]).rename(columns={LABELS["mean"]: "这些题的平均得分率(%)",
+                                                          LABELS["items"]: "与基线相同的题数"}),
         "参加情况_街道": label(T["participation_street"]),
         "参加情况_社区": label(T["participation_community"]),
         "得分与及格_街道": label(T["summary_street"]),
@@ -750,9 +772,9 @@ DEFINITIONS = f"""本工作簿为区级汇总，不含姓名、工号。全部�
 95% 区间：平均数 ± 1.96 × 标准差 / √n；比例用 Wilson 区间。及格线：得分率 {PASS_PCT:g}%。
 进步：同一人前后两轮、只比两轮共同的题目。平均提高 = 后测 − 前测（百分点）；
 Hake 归一化增益 g = (后测均值 − 前测均值) / (100 − 前测均值)；效应量 d_z = 平均提高 / 提高值的标准差。
-排名：社区平均得分率向街道先验均值收缩（经验贝叶斯，正态–正态模型，τ² 用矩估计；街道均值先向全区均值收缩；
-误差只算缺考者带来的抽样误差和每人分数的测量误差），
-及格率用 beta-二项先验收缩；排名 90% 区间为按后验抽样 {RANK_DRAWS} 次得到的名次第 5–95 百分位。
+排名：按社区原始平均得分率排名；误差只算缺考者带来的抽样误差和每人分数的测量误差。收缩估计（参考）：向街道先验均值收缩
+（经验贝叶斯，正态–正态模型，τ² 用矩估计；街道均值先向全区均值收缩），
+及格率用 beta-二项先验收缩；排名 90% 区间为按各社区平均数的误差抽样 {RANK_DRAWS} 次得到的名次第 5–95 百分位。
 题目分析（Moodle 定义）：得分率 P = 平均分/满分（越大越容易）；SD；区分度 DI = 题目得分与其余题总分的相关 ×100；
 区分效率 DE = cov(题目, 其余)/最大可能 cov ×100；区分度 D = 高分组 27% 得分率 − 低分组 27% 得分率（Ebel：≥0.40 很好，
 0.30–0.39 较好，0.20–0.29 需修改，≤0.19 应淘汰）；随机猜测得分：单选 1/k，判断 50%。

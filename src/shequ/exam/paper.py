@@ -50,6 +50,7 @@ class Blueprint:
     scoring: str | None = None
     source: str = ""
     forms: int = 1
+    anchors: int = 0   # items every later round repeats from the baseline (the rest are new)
 
 
 def load_blueprint(name: str, papers_dir: Path | None = None) -> Blueprint:
@@ -68,15 +69,18 @@ def load_blueprint(name: str, papers_dir: Path | None = None) -> Blueprint:
             target_facility=d.get("target_facility"), time_limit=int(d.get("time_limit_minutes", 60)),
             pass_mark=float(d.get("pass_mark", 60)), seed=int(d.get("seed", 1)),
             rounds=d.get("rounds") or [], scoring=d.get("scoring"), source=str(path),
-            forms=int(d.get("forms", 1)))
+            forms=int(d.get("forms", 1)), anchors=int(d.get("anchors", 0) or 0))
     except (KeyError, TypeError, ValueError) as e:
         raise PaperError(f"{path}: 蓝图缺少或写错字段：{e}。参照 exams/papers/ 中的示例。") from None
 
 
-def select(bp: Blueprint, items: list[Item]) -> list[Item]:
-    """Pick items meeting the section counts and the skill x level grid; seeded."""
-    rng = random.Random(bp.seed)
-    pool = sorted(items, key=lambda it: it.id)
+def select(bp: Blueprint, items: list[Item], fixed: list[Item] | None = None,
+           exclude: set[str] | None = None, seed: str | int | None = None) -> list[Item]:
+    """Pick items meeting the section counts and the skill x level grid; seeded. `fixed`
+    items are on the paper already (a later round's anchors) and count toward both;
+    `exclude` ids are never picked (the baseline's other items)."""
+    rng = random.Random(bp.seed if seed is None else seed)
+    pool = sorted((it for it in items if it.id not in (exclude or set())), key=lambda it: it.id)
     rng.shuffle(pool)
     need_type = {s.type: s.count for s in bp.sections}
     chosen: list[Item] = []
@@ -89,9 +93,12 @@ def select(bp: Blueprint, items: list[Item]) -> list[Item]:
         used.update(it.enemies)
         need_type[it.type] -= 1
 
+    for it in fixed or []:
+        take(it)
     for skill in sorted(bp.grid):
         for level in LEVELS:
             n = int(bp.grid[skill].get(level, 0) or 0)
+            n -= sum(1 for it in fixed or [] if it.skills[0] == skill and it.level == level)
             cands = [it for it in pool if it.skills[0] == skill and it.level == level
                      and it.type in need_type and it.id not in used]
             got = 0
@@ -119,15 +126,56 @@ def select(bp: Blueprint, items: list[Item]) -> list[Item]:
             raise PaperError(f"题库中的{t}题不够：还需要 {k} 题，只有 {k - need_type[t]} 题可用"
                              "（已选题目的互斥题不能再选）。")
     if bp.target_facility is not None:
-        chosen = _tune_facility(chosen, pool, bp.target_facility)
+        chosen = _tune_facility(chosen, pool, bp.target_facility, locked={it.id for it in fixed or []})
     order = {s.type: i for i, s in enumerate(bp.sections)}
     return sorted(chosen, key=lambda it: (order[it.type], it.id))
 
 
-def _tune_facility(chosen, pool, target, rounds=200):
+def round_items(bp: Blueprint, items: list[Item], round_label: str | None) -> list[Item]:
+    """The items of one round: the baseline's selection for the first round (and for a
+    blueprint without `anchors`); for a later round, `anchors` of the baseline's items
+    (the same ones every round, spread over the sections) and new items for the rest."""
+    base = select(bp, items)
+    labels = [str(r.get("label")) for r in bp.rounds]
+    if not bp.anchors or round_label is None or not labels or str(round_label) == labels[0]:
+        return base
+    if bp.anchors >= len(base):
+        raise PaperError(f"{bp.source}: anchors（{bp.anchors}）必须少于试卷题数（{len(base)}）。")
+    anchors = anchor_items(bp, base)
+    keep = {it.id for it in anchors}
+    k = labels.index(str(round_label)) if str(round_label) in labels else len(labels)
+    seen = {it.id for it in base} - keep     # every earlier round's other items stay off
+    for j in range(1, k + 1):
+        chosen = select(bp, items, fixed=anchors, exclude=seen, seed=f"{bp.seed}-round-{j}")
+        seen |= {it.id for it in chosen} - keep
+    return chosen
+
+
+def anchor_items(bp: Blueprint, base: list[Item]) -> list[Item]:
+    """`bp.anchors` of the baseline's items, each section in proportion to its size."""
+    rng = random.Random(f"{bp.seed}-anchors")
+    by_type: dict[str, list[Item]] = {}
+    for it in base:
+        by_type.setdefault(it.type, []).append(it)
+    share = {t: round(bp.anchors * len(v) / len(base)) for t, v in by_type.items()}
+    while sum(share.values()) > bp.anchors:
+        share[max(share, key=share.get)] -= 1
+    while sum(share.values()) < bp.anchors:
+        share[max(by_type, key=lambda t: len(by_type[t]) - share[t])] += 1
+    out = []
+    for t, v in by_type.items():
+        v = sorted(v, key=lambda it: it.id)
+        rng.shuffle(v)
+        out += v[:share[t]]
+    return out
+
+
+def _tune_facility(chosen, pool, target, rounds=200, locked: set[str] | None = None):
     """Swap like for like (same type, skill, level) to bring mean facility to target, never
-    bringing in an item that is, or is an enemy of, one already chosen."""
+    bringing in an item that is, or is an enemy of, one already chosen, and never swapping
+    out a `locked` one (an anchor)."""
     chosen = list(chosen)
+    locked = locked or set()
 
     def mean(xs):
         return sum(x.facility for x in xs) / len(xs)
@@ -138,6 +186,8 @@ def _tune_facility(chosen, pool, target, rounds=200):
             break
         best = None
         for i, it in enumerate(chosen):
+            if it.id in locked:
+                continue
             others = {e for j, c in enumerate(chosen) if j != i for e in (c.id, *c.enemies)}
             for alt in pool:
                 if alt.id == it.id or alt.type != it.type or alt.skills[0] != it.skills[0] \
@@ -187,7 +237,7 @@ def build(name: str, round_label: str | None = None, forms: int | None = None,
     """Write the nbgrader source notebook and manifest of every form; returns manifests."""
     bp = load_blueprint(name, papers_dir)
     items = bank_items if bank_items is not None else bankmod.load_ok()
-    chosen = select(bp, items)
+    chosen = round_items(bp, items, round_label)
     forms = forms or bp.forms
     out_root = out_root or paths.GRADING
     date = next((r.get("date", "") for r in bp.rounds if r.get("label") == round_label), "")

@@ -327,7 +327,8 @@ def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen:
 <nav class="links">{links}</nav>
 {_left_out_note(scope)}
 <h2>本系列各轮</h2>
-{table_html(_rounds_table(s, T['district']))}
+{_rounds_note(T['anchors'])}
+{table_html(_rounds_table(s, T['district'], T['anchors']))}
 <h2>街道报告</h2>
 <p class="privacy">街道报告和再培训工作簿含工作者姓名、每人技能画像和再培训名单：只发给本街道负责人。</p>
 {street_table}
@@ -361,13 +362,27 @@ def _left_out_note(scope: Scope) -> str:
             "（工号清单见生成报告时的命令行输出；核对花名册后重新生成）。</p>")
 
 
-def _rounds_table(s, district: pd.DataFrame) -> pd.DataFrame:
+def _rounds_table(s, district: pd.DataFrame, anchors: pd.DataFrame) -> pd.DataFrame:
     d = district.set_index("round")
+    a = anchors.set_index("round")
     rows = [{"轮次": r.name, "标签": r.label, "日期": r.date, "人数n": int(d["n"].get(r.name, 0)),
-             "平均得分率(%)": d["mean"].get(r.name, float("nan")),
+             "整卷平均得分率(%)": d["mean"].get(r.name, float("nan")),
              "95%区间": f"{analytics.num(d['lo'].get(r.name))}–{analytics.num(d['hi'].get(r.name))}",
-             "及格率(%)": d["pass_rate"].get(r.name, float("nan"))} for r in s.rounds]
+             "及格率(%)": d["pass_rate"].get(r.name, float("nan")),
+             "与基线相同的题数": int(a["items"].get(r.name, 0)),
+             "这些题的平均得分率(%)": a["mean"].get(r.name, float("nan"))} for r in s.rounds]
     return analytics.label(pd.DataFrame(rows))
+
+
+def _rounds_note(anchors: pd.DataFrame) -> str:
+    """Whether the rounds' papers differ, and which figures compare across rounds."""
+    if len(anchors) < 2:
+        return ""
+    full = anchors["items"].iloc[0]
+    if (anchors["items"] == full).all():
+        return ('<p class="note">各轮用的是同一份试卷：整卷得分率可以直接比较，但提高中可能有记住题目的成分。</p>')
+    return ('<p class="note">各轮试卷不同（后面各轮只重复基线测评中的锚题）：各轮整卷得分率难易不同，不能直接比较；'
+            "“这些题的平均得分率”只用与基线相同的题，可以比较——本报告的“进步”都在这些题上计算。</p>")
 
 
 KIND_ZH = {"exam": "考试", "exercise": "课程练习"}
