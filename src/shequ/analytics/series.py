@@ -108,16 +108,19 @@ def choose(df: pd.DataFrame, paper: str | None = None) -> Series | None:
 
 
 def series_table(df: pd.DataFrame, s: Series) -> pd.DataFrame:
-    """The exam rows of series `s`, rounds renamed to the blueprint's names (categorical)."""
+    """The exam rows of series `s`, rounds renamed to the blueprint's names (categorical), and
+    the course-exercise rows of the same workers (a worker's mastery counts their exercises;
+    exercises are never a round)."""
     from .. import results
 
-    mask = (df["paper"].astype(str) == s.paper).to_numpy() & (df["round"].astype(str) != "").to_numpy()
-    if "kind" in df.columns:
-        mask &= (df["kind"] == "exam").to_numpy()
-    out = df[mask].reset_index(drop=True)
-    rename = {**{r.name: r.name for r in s.rounds}, **{r.label: r.name for r in s.rounds}}  # idempotent
-    out["round"] = out["round"].astype(str).map(rename)
-    out["date"] = out["round"].map({r.name: r.date for r in s.rounds})
+    exam = (df["kind"] == "exam").to_numpy() if "kind" in df.columns else np.ones(len(df), bool)
+    mine = exam & (df["paper"].astype(str) == s.paper).to_numpy() & (df["round"].astype(str) != "").to_numpy()
+    takers = set(df.loc[mine, "worker_id"].astype(str))
+    extra = ~exam & df["worker_id"].astype(str).isin(takers).to_numpy()
+    out = df[mine | extra].reset_index(drop=True)
+    rename = {**{r.name: r.name for r in s.rounds}, **{r.label: r.name for r in s.rounds}, "": ""}  # idempotent
+    out["round"] = out["round"].astype(str).map(rename).fillna("")
+    out["date"] = out["round"].map({**{r.name: r.date for r in s.rounds}, "": ""}).fillna("")
     out = out.astype({"round": str, "date": str})
     for c in results.CATEGORICAL:
         if c in out.columns and not isinstance(out[c].dtype, pd.CategoricalDtype):

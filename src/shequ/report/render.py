@@ -74,13 +74,13 @@ def render(df: pd.DataFrame, roster: pd.DataFrame | None, out_dir: Path | None =
     final = out_dir or paths.BUILD / "report"
     out = final.parent / f".{final.name}-new"
     work = work_dir(final)
+    df = df if _is_categorised(df) else results.categorise(df.copy())
+    scope = Scope.of(df, roster, series)   # an unknown series stops here, before anything is written
+    scope.nested = nested
     shutil.rmtree(out, ignore_errors=True)
     img = out / "img"
     for d in (img, out / "streets"):
         d.mkdir(parents=True, exist_ok=True)
-    df = df if _is_categorised(df) else results.categorise(df.copy())
-    scope = Scope.of(df, roster, series)
-    scope.nested = nested
     sdf = scope.table
     all_streets = sorted(map(str, sdf["street"].unique()))
     slugs = analytics.street_slugs(all_streets, roster)
