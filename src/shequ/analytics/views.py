@@ -536,7 +536,9 @@ def mastery_table(df: pd.DataFrame, threshold: float = MASTERY_PCT) -> pd.DataFr
             return pd.DataFrame(columns=cols)
         ev = mastery.evidence(df, order, skill_split(df["skills"]))
         info = worker_info(df)
-        groups = pd.Series(info["community"].astype(str).to_numpy(), index=info.index.astype(str))
+        # (街道, 社区): two streets may each have a 社区 of the same name
+        groups = pd.Series((info["street"].astype(str) + "·" + info["community"].astype(str)).to_numpy(),
+                           index=info.index.astype(str))
         e = mastery.estimate(ev, threshold=threshold / 100, groups=groups)
         return pd.DataFrame({"worker_id": e["worker_id"].astype(str), "skill": e["skill"].astype(str),
                              "mastery": 100 * e["est"], "m_lo": 100 * e["lo"], "m_hi": 100 * e["hi"],
