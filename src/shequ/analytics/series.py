@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ShequError
+from .stats import _mean_ci
 from .views import MIN_N, _natural
 
 
@@ -95,9 +96,10 @@ def _day(date: str) -> int:
     return int(digits) if digits else 0
 
 
-def choose(df: pd.DataFrame, paper: str | None = None) -> Series | None:
-    """The series a report is about: `paper`, or the one with the most rounds."""
-    found = all_series(df)
+def choose(df: pd.DataFrame, paper: str | None = None, found: list[Series] | None = None) -> Series | None:
+    """The series a report is about: `paper`, or the one with the most rounds (among
+    `found`, when the caller has listed them already)."""
+    found = all_series(df) if found is None else found
     if paper is None:
         return found[0] if found else None
     for s in found:
@@ -107,6 +109,14 @@ def choose(df: pd.DataFrame, paper: str | None = None) -> Series | None:
     raise SeriesError(f"结果表中没有试卷 {paper} 的考试成绩。有成绩的试卷：{have}。")
 
 
+def _in_series(df: pd.DataFrame, s: Series) -> np.ndarray:
+    """The rows of series `s`'s exam rounds."""
+    mask = (df["paper"].astype(str) == s.paper).to_numpy() & (df["round"].astype(str) != "").to_numpy()
+    if "kind" in df.columns:
+        mask &= (df["kind"] == "exam").to_numpy()
+    return mask
+
+
 def series_table(df: pd.DataFrame, s: Series) -> pd.DataFrame:
     """The exam rows of series `s`, rounds renamed to the blueprint's names (categorical), and
     the course-exercise rows of the same workers (a worker's mastery counts their exercises;
@@ -114,7 +124,7 @@ def series_table(df: pd.DataFrame, s: Series) -> pd.DataFrame:
     from .. import results
 
     exam = (df["kind"] == "exam").to_numpy() if "kind" in df.columns else np.ones(len(df), bool)
-    mine = exam & (df["paper"].astype(str) == s.paper).to_numpy() & (df["round"].astype(str) != "").to_numpy()
+    mine = _in_series(df, s)
     takers = set(df.loc[mine, "worker_id"].astype(str))
     extra = ~exam & df["worker_id"].astype(str).isin(takers).to_numpy()
     out = df[mine | extra].reset_index(drop=True)
@@ -142,13 +152,7 @@ def others(df: pd.DataFrame, s: Series | None, min_n: int = MIN_N) -> pd.DataFra
     """Every assessment outside the series (other papers' rounds, course exercises), one row
     each: what it is, how many took it and their mean 得分率 (withheld under `min_n`)."""
     cols = ["assessment", "kind", "paper", "round", "date", "n", "mean", "lo", "hi"]
-    if s is not None:
-        inside = (df["paper"].astype(str) == s.paper).to_numpy() & (df["round"].astype(str) != "").to_numpy()
-        if "kind" in df.columns:
-            inside &= (df["kind"] == "exam").to_numpy()
-        d = df[~inside]
-    else:
-        d = df
+    d = df[~_in_series(df, s)] if s is not None else df
     if d.empty:
         return pd.DataFrame(columns=cols)
     keys = [c for c in ("assessment", "kind", "paper", "round", "date") if c in d.columns]
@@ -157,10 +161,7 @@ def others(df: pd.DataFrame, s: Series | None, min_n: int = MIN_N) -> pd.DataFra
     per["pct"] = 100 * per["score"] / per["max_score"]
     for k in keys:
         per[k] = per[k].astype(str)
-    g = per.groupby(keys)["pct"]
-    out = g.agg(n="count", mean="mean", sd="std").reset_index()
-    half = 1.96 * out["sd"].fillna(0) / np.sqrt(out["n"].clip(lower=1))
-    out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
+    out = _mean_ci(per.groupby(keys)["pct"]).reset_index()
     small = out["n"] < min_n
     out.loc[small, ["mean", "lo", "hi"]] = np.nan
     for c in cols:

@@ -162,9 +162,10 @@ class Scope:
     @classmethod
     def of(cls, df: pd.DataFrame, roster: pd.DataFrame | None, paper: str | None = None) -> Scope:
         df, left_out = series_mod.known(df, roster)
-        s = series_mod.choose(df, paper)
-        return cls(series_mod.report_table(df, None, paper), s, series_mod.all_series(df),
-                   series_mod.others(df, s), left_out)
+        found = series_mod.all_series(df)
+        s = series_mod.choose(df, paper, found)
+        table = series_mod.series_table(df, s) if s is not None else df.iloc[0:0]
+        return cls(table, s, found, series_mod.others(df, s), left_out)
 
 
 class _IndexJob:
@@ -246,10 +247,10 @@ def _index_body(scope: Scope, roster, out: Path, img: Path, slugs: dict, chosen:
     if df.empty:
         if analysis_ready is not None:
             analysis_ready.set()
-        write_book({"说明": "结果表中没有带轮次的考试成绩：没有可汇总的测评系列。\n" + analytics.DEFINITIONS},
-                   out / WORKBOOK)
+        empty = analytics.workbook(df, roster, {})   # says there is nothing to sum up
+        write_book({"说明": empty["说明"] + "\n" + analytics.DEFINITIONS}, out / WORKBOOK)
         if trainer_workbook is not None:
-            write_book({"说明": "结果表中没有带轮次的考试成绩，没有可汇总的视图。"}, trainer_workbook)
+            write_book(empty, trainer_workbook)
         return (f"<h1>明湖区社区工作者技能测评报告</h1>{_synthetic_note()}"
                 "<p>结果表中还没有带轮次的考试成绩，没有测评系列可以汇总。</p>"
                 f"{_left_out_note(scope)}{_others_section(scope)}")
@@ -431,6 +432,6 @@ def write_trainer_workbook(table: pd.DataFrame, roster: pd.DataFrame | None, pat
     df = table if _is_categorised(table) else results.categorise(table.copy())
     df = series_mod.report_table(df, roster)   # the same series the report shows
     if df.empty:
-        return write_book({"说明": "结果表中没有带轮次的考试成绩，没有可汇总的视图。"}, path)
+        return write_book(analytics.workbook(df, roster, {}), path)
     ana = itemstats.analyse(df, itemstats.info_for(df))
     return write_book(analytics.workbook(df, roster, analytics.district_views(df, roster, ana, load_skills())), path)
