@@ -1,5 +1,5 @@
-"""Results tables of chosen shapes for the report tests, and the checks every rendered report
-must pass (used by test_report_robust.py and test_report_shapes_notebooks.py)."""
+"""Shared by the report tests: results tables of chosen shapes, the checks every rendered
+report must pass, and the small report the browser tests open (in headless Chromium)."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,10 @@ import pandas as pd
 
 from shequ import bank, results
 from shequ.grading import roster as roster_mod
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
 
 ROSTER = roster_mod.frame()
 POOL = [it for it in bank.load_ok() if it.type in ("单选", "判断", "多选")][:120]
@@ -89,3 +93,19 @@ def check_report(out: Path) -> dict[str, str]:
                 continue
             assert ((out / name).parent / ref).exists(), f"{name}: broken link {ref}"
     return found
+
+
+def browser_report(tmp_path_factory, simulated_results) -> dict:
+    """A report of 150 simulated workers with its notebook pages, in a tmp folder (never the
+    user's build/report/), for the tests that open it in Chromium."""
+    import pytest
+
+    from shequ.report import render
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian package chromium)")
+    df, _, _ = simulated_results(tmp_path_factory.mktemp("grading"), seed=3, plant=False, workers=150)
+    out = tmp_path_factory.mktemp("built") / "report"
+    index = render.render(df, ROSTER, out_dir=out)
+    present = ROSTER[ROSTER["worker_id"].isin(set(df["worker_id"].astype(str)))]
+    return {"index": index, "out": out, "roster": present, "df": df}

@@ -2,13 +2,9 @@
 exercises of the same workers (never as a round); nobody else."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from report_shapes import ROSTER, make_table
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-from report_shapes import ROSTER, make_table  # noqa: E402
-
-from shequ.analytics import series, views  # noqa: E402
+from shequ.analytics import series, views
 
 
 def test_the_series_table_keeps_its_takers_exercises_but_never_as_a_round():

@@ -8,29 +8,19 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pandas as pd
 import pytest
+from report_shapes import ARGS, CHROMIUM, browser_report
 
 from shequ import analytics, paths
 from shequ.report import render as report
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = paths.BUILD / "screenshots" / "report-links"   # its own folder: other browser tests save beside it
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, simulated_results):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian package chromium)")
-    df, _, _ = simulated_results(tmp_path_factory.mktemp("grading"), seed=3, plant=False, workers=150)
-    roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
-    out = tmp_path_factory.mktemp("built") / "report"  # never the user's build/report/
-    index = report.render(df, roster, out_dir=out)
-    present = roster[roster["worker_id"].isin(set(df["worker_id"].astype(str)))]
-    return {"index": index, "out": out, "roster": present, "df": df}
+    return browser_report(tmp_path_factory, simulated_results)
 
 
 @pytest.fixture(scope="module")

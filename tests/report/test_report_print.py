@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
-import pandas as pd
 import pytest
+from report_shapes import ARGS, CHROMIUM, browser_report
 
 from shequ import paths
-from shequ.report import render as report
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = paths.BUILD / "screenshots" / "report"
 DESKTOP, PHONE = 1280, 390
 A4_CONTENT = int((210 - 2 * 10) / 25.4 * 96)   # css px across A4 less the @page side margins (10 mm)
@@ -55,13 +50,7 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, simulated_results):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian package chromium)")
-    df, _, _ = simulated_results(tmp_path_factory.mktemp("grading"), seed=3, plant=False, workers=150)
-    roster = pd.read_csv(paths.DATASETS / "staff.csv", dtype=str)
-    out = tmp_path_factory.mktemp("built") / "report"  # never the user's build/report/
-    report.render(df, roster, out_dir=out)
-    return out
+    return browser_report(tmp_path_factory, simulated_results)["out"]
 
 
 @pytest.fixture(scope="module")
