@@ -21,8 +21,15 @@ c.Exchange.path_includes_course = False
 # where the JupyterLab assignment list puts a worker's fetched copy on this one machine (inside
 # the notebook root, beside grading/; with nbgrader's default "." it would land in grading/)
 c.Exchange.assignment_dir = str(here.parent / "assignments")
-for _d in (c.Exchange.root, c.Exchange.assignment_dir):  # the assignment list needs both to exist
-    os.makedirs(_d, exist_ok=True)
+if (here / "hub.json").exists():
+    # served by the district server (`shequ hub start` writes hub.json): its exchange, with one
+    # inbound and one feedback folder per worker (shequ.hub.exchange)
+    from shequ.hub.exchange import course_config  # noqa: E402
+
+    course_config(c, here)
+else:
+    for _d in (c.Exchange.root, c.Exchange.assignment_dir):  # the assignment list needs both to exist
+        os.makedirs(_d, exist_ok=True)
 
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
 from shequ.exam.cells import CODE_STUB, TEXT_STUB  # noqa: E402

@@ -29,7 +29,12 @@ def test_environment_yml_lists_exactly_the_pyproject_dependencies():
 def test_nbgrader_pins_follow_the_measured_compatible_ranges():
     reqs = _pyproject_requirements()
     assert "nbgrader>=0.9.6,<0.10" in reqs
-    assert "jupyterlab>=4.2,<5" in reqs and "notebook>=7.2,<8" in reqs
+    assert "jupyterlab>=4.5,<4.6" in reqs and "notebook>=7.5,<7.6" in reqs
+    # nativeauthenticator 1.3.0 answers every login with HTTP 500 on JupyterHub 6 (statsd removed)
+    assert "jupyterhub>=5.5,<5.6" in reqs and "jupyterhub-nativeauthenticator==1.3.0" in reqs
+    lab = next(r for r in reqs if r.startswith("jupyterlab>="))
+    pack = next(r for r in reqs if r.startswith("jupyterlab-language-pack-zh-CN"))
+    assert lab.split(">=")[1].split(",")[0] == pack.split(">=")[1].split(".post")[0]  # pack follows the lab
     assert any(r.startswith("jupyter-client") and "<9" in r for r in reqs)
 
 

@@ -433,7 +433,6 @@ def _results(sub) -> None:
     b.set_defaults(func=cmd_results_build)
 
 
-GROUPS = [_data, _bank, _paper, _demo, _report, _site, _feedback, _course, _roster, _submissions, _grade, _lab, _results]
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -456,6 +455,68 @@ _ARGPARSE_MESSAGES = [
 _WORDS = {"int": "整数", "float": "数字"}
 
 
+
+# ---- the district server (JupyterHub) ---------------------------------------------------
+
+def cmd_hub_start(args) -> int:
+    from .hub import layout, server
+
+    return int(server.start(layout.Layout.from_env()) or 0)
+
+
+def cmd_hub_stop(args) -> int:
+    from .hub import layout, server
+
+    if server.stop(layout.Layout.from_env()):
+        print("区培训平台已停止。")
+        return 0
+    print("区培训平台没有在运行。")
+    return 1
+
+
+def cmd_hub_users_sync(args) -> int:
+    from .hub import accounts, layout
+
+    lay = layout.Layout.from_env()
+    everyone = accounts.people(args.file, args.trainers)
+    rep = accounts.sync(lay, everyone)
+    trainers = sum(p.role == "trainer" for p in everyone.people)
+    print(f"账号已同步：新增 {len(rep.created)}，更新 {len(rep.updated)}，未变 {len(rep.unchanged)}，"
+          f"删除 {len(rep.removed)}（共 {len(everyone.people)} 人，其中培训师 {trainers} 人）。")
+    if rep.kept:
+        print(f"不在名单上但已有成绩、保留账号（{len(rep.kept)}）：{'、'.join(rep.kept)}")
+    if rep.password_files:
+        print(f"新账号的初始密码按街道写在 {len(rep.password_files)} 个表格里（只有 root 可读），请逐人发放：")
+        for f in rep.password_files:
+            print(f"  {f}")
+    return 0
+
+
+def cmd_hub_users_reset(args) -> int:
+    from .hub import accounts, layout
+
+    f = accounts.reset(layout.Layout.from_env(), args.login)
+    print(f"{args.login} 的新密码已写入 {f}（只有 root 可读），请当面交给本人。")
+    return 0
+
+
+def _hub(sub) -> None:
+    h = sub.add_parser("hub", help="区培训平台（JupyterHub）：每人用自己的工号登录").add_subparsers(dest="cmd", metavar="子命令")
+    s = h.add_parser("start", help="启动区培训平台（前台运行，Ctrl+C 停止；状态目录 SHEQU_HUB_STATE，默认 build/hub/）")
+    s.set_defaults(func=cmd_hub_start)
+    t = h.add_parser("stop", help="停止正在运行的区培训平台")
+    t.set_defaults(func=cmd_hub_stop)
+    up = h.add_parser("users", help="平台账号")
+    up.set_defaults(func=lambda args: up.print_help() or 2)
+    u = up.add_subparsers(dest="sub", metavar="子命令")
+    y = u.add_parser("sync", help="由花名册建立或更新账号（工号登录），初始密码按街道写成表格；有错误行则一个也不写")
+    y.add_argument("file", nargs="?", help="花名册 CSV（UTF-8/GBK）或 .xlsx（默认 datasets/staff.csv）")
+    y.add_argument("--trainers", help="培训师名单 CSV：worker_id,name[,unit]（默认 datasets/trainers.csv）")
+    y.set_defaults(func=cmd_hub_users_sync)
+    r = u.add_parser("reset", help="为一个人重置密码（新密码写入表格，不显示在屏幕上）")
+    r.add_argument("login", help="工号")
+    r.set_defaults(func=cmd_hub_users_reset)
+
 class _Parser(argparse.ArgumentParser):
     """Help and usage errors in Chinese; sub-command parsers inherit this class."""
 
@@ -474,6 +535,9 @@ class _Parser(argparse.ArgumentParser):
                 message = chinese.format(*(_WORDS.get(g, g.replace("'", "")) for g in m.groups()))
                 break
         self.exit(2, f"错误：{message}。\n{self.format_usage()}查看帮助：{self.prog} --help\n")
+
+
+GROUPS = [_data, _bank, _paper, _demo, _report, _site, _feedback, _course, _roster, _submissions, _grade, _lab, _results, _hub]
 
 
 def parser() -> argparse.ArgumentParser:

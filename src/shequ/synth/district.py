@@ -89,6 +89,13 @@ def staff(seed: int = SEED) -> list[dict[str, str]]:
     return rows
 
 
+def trainers(seed: int = SEED) -> list[dict[str, str]]:
+    """The district training centre's trainers (区培训中心): the graders on the hub."""
+    rng = random.Random(seed + 7)
+    return [{"worker_id": f"t{i:02d}", "name": _name(rng, "女" if rng.random() < 0.5 else "男"),
+             "unit": "区社区工作者培训中心"} for i in range(1, 5)]
+
+
 def csv_text(rows: list[dict[str, str]]) -> str:
     """Rows as CSV text with \\n line ends (byte-stable across platforms)."""
     buf = io.StringIO()
@@ -112,6 +119,7 @@ def district_files(seed: int = SEED) -> dict[str, str]:
             {"community_code": c.community_code, "community": c.community_name,
              "street_code": c.street_code, "street": c.street_name} for c in coms]),
         "staff.csv": csv_text(staff(seed)),
+        "trainers.csv": csv_text(trainers(seed)),
     }
 
 
