@@ -496,7 +496,7 @@ def cmd_hub_users_reset(args) -> int:
     from .hub import accounts, layout
 
     f = accounts.reset(layout.Layout.from_env(), args.login)
-    print(f"{args.login} 的新密码已写入 {f}（只有 root 可读），请当面交给本人。")
+    print(f"{args.login} 的新密码已写入下面的表格（只有 root 可读），请当面交给本人：\n  {f}")
     return 0
 
 

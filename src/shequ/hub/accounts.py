@@ -133,11 +133,10 @@ def new_password() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(PASSWORD_LEN))
 
 
-def graded_ids(db_url: str | None = None) -> set[str]:
+def graded_ids(url: str) -> set[str]:
     """Workers with at least one submission in the gradebook."""
     from ..grading import gradebook
 
-    url = db_url or gradebook.db_url(None)
     if not gradebook.exists(url):
         return set()
     engine = sa.create_engine(url)
@@ -173,9 +172,12 @@ def sync(layout: Layout, everyone: Everyone, db_url: str | None = None,
 
     from . import server
 
+    from ..grading import gradebook
+
     system.require_root("建立账号")
     server.prepare(layout)
     rep = SyncReport()
+    db_url = db_url or gradebook.db_url(layout.course)
     graded = graded_ids(db_url)
     db = session(layout)
     new_passwords: dict[str, list[tuple[Person, str]]] = {}
@@ -222,9 +224,7 @@ def sync(layout: Layout, everyone: Everyone, db_url: str | None = None,
     for p in everyone.people:
         server.prepare_person(layout, p)
     # the roster's workers are the gradebook's students, as after `shequ roster sync`
-    from ..grading import gradebook
-
-    gradebook.sync_students(everyone.rows, db_url or gradebook.db_url(layout.course))
+    gradebook.sync_students(everyone.rows, db_url)
     for login in rep.removed:
         system.delete_user(layout.os_user(login))
     return rep
