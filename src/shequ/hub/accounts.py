@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,19 +151,20 @@ def graded_ids(url: str) -> set[str]:
 
 
 def existing(layout: Layout) -> dict[str, Person]:
+    """Every account, read with a plain connection (the spawner asks at each start)."""
     if not layout.hub_db.exists():
         return {}
-    db = session(layout)
-    try:
+    engine = _engine(layout.db_url)
+    with engine.connect() as con:
+        if not sa.inspect(con).has_table(ACCOUNTS.name):
+            return {}
         return {r.login: Person(r.login, r.name, r.street, r.community, r.role)
-                for r in db.execute(sa.select(ACCOUNTS))}
-    finally:
-        db.close()
+                for r in con.execute(sa.select(ACCOUNTS))}
 
 
-def role_of(layout: Layout, login: str) -> str | None:
-    p = existing(layout).get(login)
-    return p.role if p else None
+@functools.lru_cache(maxsize=8)
+def _engine(url: str):
+    return sa.create_engine(url)
 
 
 def sync(layout: Layout, everyone: Everyone, db_url: str | None = None,

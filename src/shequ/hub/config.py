@@ -15,12 +15,15 @@ def apply(c, layout: Layout) -> None:
     c.JupyterHub.cookie_secret_file = str(layout.private / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(layout.pid_file)
     c.JupyterHub.template_paths = [str(TEMPLATES)]
-    # the pure-Python configurable-http-proxy from PyPI (no node needed)
-    c.ConfigurableHTTPProxy.command = [str(layout.bin / "configurable-http-proxy")]
+    # the pure-Python configurable-http-proxy from PyPI (no node needed), with room for
+    # hundreds of requests at once (shequ.hub.proxy)
+    c.ConfigurableHTTPProxy.command = [str(layout.bin / "python"), "-m", "shequ.hub.proxy",
+                                       # a busy hub may take longer than tornado's 20 s default
+                                       "--timeout=120000", "--proxy-timeout=120000"]
     c.ConfigurableHTTPProxy.pid_file = str(layout.private / "proxy.pid")
     c.JupyterHub.cleanup_servers = True
 
-    c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+    c.JupyterHub.authenticator_class = "shequ.hub.auth.ShequAuthenticator"
     c.NativeAuthenticator.enable_signup = False        # accounts come from the roster only
     c.NativeAuthenticator.open_signup = False
     c.NativeAuthenticator.minimum_password_length = 8

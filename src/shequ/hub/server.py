@@ -85,6 +85,7 @@ def _role_configs(layout: Layout) -> None:
         ext = {f"nbgrader.server_extensions.{e}": role == "trainer" and e in ("formgrader", "course_list")
                for e in NBGRADER_SERVER}
         ext["shequ.hub.workspace"] = True
+        ext["jupyter_lsp"] = False   # no language servers installed: it only scans for them at each start
         server = {"ServerApp": {"jpserver_extensions": ext}}
         (d / "jupyter_server_config.json").write_text(json.dumps(server, indent=1))
         _mkdir(d / "labconfig", 0o755)

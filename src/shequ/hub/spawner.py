@@ -23,13 +23,26 @@ ASSIGNMENTS = "assignments"
 
 
 class ShequSpawner(LocalProcessSpawner):
+    _role, _person = "worker", None
     @property
     def layout(self) -> Layout:
         return Layout.from_env()
 
     @property
+    def person(self) -> accounts.Person | None:
+        return accounts.existing(self.layout).get(self.user.name)
+
+    @property
     def role(self) -> str:
-        return accounts.role_of(self.layout, self.user.name) or "worker"
+        return self._role
+
+    async def start(self):
+        # who they are is read once per start: every step below asks for the role
+        p = self.person
+        self._role = p.role if p else "worker"
+        self._person = p
+        self._workspace()
+        return await super().start()
 
     @property
     def os_name(self) -> str:
@@ -66,7 +79,7 @@ class ShequSpawner(LocalProcessSpawner):
             "SHEQU_HUB_ROLE": self.role,
             "SHEQU_HUB_STATE": str(lay.state),
         })
-        person = accounts.existing(lay).get(self.user.name)
+        person = self._person
         if person:   # the workspace page greets them (it cannot read the hub database)
             env.update(SHEQU_HUB_NAME=person.name, SHEQU_HUB_STREET=person.street,
                        SHEQU_HUB_COMMUNITY=person.community)
@@ -87,10 +100,6 @@ class ShequSpawner(LocalProcessSpawner):
         else:
             root, start = str(lay.project), "/shequ"
         return [*args, f"--ServerApp.root_dir={root}", f"--SingleUserNotebookApp.default_url={start}"]
-
-    async def start(self):
-        self._workspace()
-        return await super().start()
 
     def _workspace(self) -> None:
         """First start: lesson copies the worker can edit, the assignments folder, Chinese UI."""
