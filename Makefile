@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install system-deps demo test test-fast test-one lab course roster data data-check bank-check report bench clean
+.PHONY: help install system-deps demo test test-fast test-one lab hub hub-stop course roster data data-check bank-check report bench clean
 
 help: ## 列出所有目标 (list every target)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,13 @@ test-one: $(STAMP) ## 运行一个测试，如 make test-one T=tests/bank/test_b
 lab: $(STAMP) ## 启动 JupyterLab（含 nbgrader 作业列表与阅卷 formgrader；交换目录 grading/exchange/）
 	$(SHEQU) lab
 
+hub: $(STAMP) system-deps ## 区培训平台：由花名册建立账号（初始密码按街道写成表格），启动 JupyterHub（需 root；Ctrl+C 停止）
+	$(SHEQU) hub users sync
+	$(SHEQU) hub start
+
+hub-stop: $(STAMP) ## 停止区培训平台
+	$(SHEQU) hub stop
+
 course: $(STAMP) ## 把课程练习写成 nbgrader 源文件与清单（shequ course build）
 	$(SHEQU) course build
 
@@ -65,7 +72,9 @@ report: $(STAMP) ## 由结果表重新生成报告
 bench: $(STAMP) ## 运行基准测试（不是测试，打印耗时与倍数）
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
-clean: ## 删除生成物（build/ 和 grading/ 下的构建产物，保留 .venv）
-	rm -rf build grading/source grading/release grading/submitted grading/autograded \
+clean: ## 删除生成物（build/ 和 grading/ 下的构建产物，保留 .venv 和区培训平台的账号与数据 build/hub/）
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name hub -exec rm -rf {} +
+	rm -rf grading/source grading/release grading/submitted grading/autograded \
 	       grading/feedback grading/feedback-offline grading/exchange grading/manifests grading/gradebook.db* \
-	       grading/backups grading/logs grading/grade-state.json grading/submitted-superseded assignments
+	       grading/backups grading/logs grading/grade-state.json grading/submitted-superseded assignments \
+	       grading/hub.json
