@@ -16,6 +16,8 @@ COURSES = ROOT / "courses"
 GRADING = Path(os.environ.get("SHEQU_GRADING") or ROOT / "grading")
 ANALYTICS = ROOT / "analytics"
 BUILD = ROOT / "build"
+# JupyterHub page overrides (c.JupyterHub.template_paths): shipped with the package, not ROOT
+HUB_TEMPLATES = Path(__file__).resolve().parent / "hub" / "templates"
 
 
 def sqlite_path(url: str) -> Path | None:
