@@ -177,11 +177,13 @@ def token_options(max_seconds=0):
 
 def token_page(max_seconds=0):
     made = NOW - timedelta(days=2)
-    token = SimpleNamespace(api_id="a12", note="第二课练习用", scopes=["access:servers!user"],
-                            last_activity=None, created=made, expires_at=made + timedelta(days=7))
-    client = {"token_id": "o7", "description": "w0001 的工作区", "last_activity": NOW, "created": made,
+    # notes as the hub (jupyterhub/user.py) and static/js/token.js write them, and one of the worker's
+    tokens = [SimpleNamespace(api_id=f"a{i}", note=note, scopes=["access:servers!user"], last_activity=None,
+                              created=made, expires_at=made + timedelta(days=7))
+              for i, note in enumerate(["Server at /user/w0001/", "Requested via token page", "第二课练习用"])]
+    client = {"token_id": "o7", "description": "Server at /user/w0001/", "last_activity": NOW, "created": made,
               "tokens": [SimpleNamespace(scopes=["access:servers!server=w0001/"])]}
-    return dict(user=WORKER, api_tokens=[token], oauth_clients=[client], auth_state=None,
+    return dict(user=WORKER, api_tokens=tokens, oauth_clients=[client], auth_state=None,
                 token_expires_in_options_html=token_options(max_seconds), token_expires_in_max_seconds=max_seconds)
 
 
@@ -261,6 +263,9 @@ OTHER_PAGES = {
     "token-with-max-expiry": ("token.html", token_page(max_seconds=10 * 86400), False),
     "spawn-options": ("spawn.html", spawn_form(), False),
     "spawn-options-error": ("spawn.html", spawn_form(error_message="请选择课程"), False),
+    "authorization-area": ("authorization-area.html", dict(user=TRAINER, ask_email=False, users=[
+        SimpleNamespace(username="w0001", is_authorized=True, has_2fa=False, email=""),
+        SimpleNamespace(username="w0002", is_authorized=False, has_2fa=False, email="")]), False),
     "oauth": ("oauth.html", oauth_page(), False),
     "accept-share": ("accept-share.html", share_page(), False),
     "accept-share-running": ("accept-share.html", share_page(ready=True), False),
@@ -571,6 +576,17 @@ def test_token_page_shows_expiry_choices_in_chinese_with_the_hubs_values():
     assert '>最长（48 小时）</option>' in render("token.html", **token_page(max_seconds=2 * 86400))
 
 
+def test_token_page_shows_the_hubs_token_notes_in_chinese():
+    notes = re.findall(r'<td class="note-col[^"]*">([^<]*)</td>', page("token"))
+    assert notes == ["工作区 /user/w0001/", "在令牌页申请", "第二课练习用", "工作区 /user/w0001/"], notes
+
+
+def test_authorization_area_lets_trainers_reset_a_workers_password():
+    html = page("authorization-area")
+    assert 'href="/hub/change-password/w0001" role="button">重置密码</a>' in html
+    assert 'href="/hub/authorize/w0002" role="button">启用</a>' in html
+
+
 def test_share_page_shows_the_scope_in_chinese():
     assert "通过浏览器或接口访问工作区（适用于：工作区 w0002/lx1）" in visible(page("accept-share"))
 
@@ -634,7 +650,7 @@ def test_pages_in_a_browser_show_progress_times_and_errors_in_chinese():
             times = tab.eval_on_selector_all(".time-col", "els => els.map(e => e.textContent.trim())")
             assert times == ["5 分钟前", "从未使用"]
             tab.click("#stop")   # home.js writes "Start My Server" once the API call succeeds
-            tab.wait_for_function("!document.querySelector('#stop') || getComputedStyle(document.querySelector('#stop')).display === 'none'")
+            tab.wait_for_function("getComputedStyle(document.querySelector('#stop')).display === 'none'")
             tab.wait_for_function("document.querySelector('#start').textContent.trim() !== '进入我的工作区'")
             assert tab.inner_text("#start").strip() == "开始我的工作区"
             assert tab.get_attribute("#start", "title") == "开始我的工作区"
