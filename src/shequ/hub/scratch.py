@@ -23,7 +23,7 @@ QUIZ = "hub-quiz"
 BLUEPRINT = """\
 title: 平台演示小测（两道单选、一道判断）
 time_limit_minutes: 10
-pass_mark: 2
+pass_mark: 60
 seed: 7
 sections:
   - type: 单选

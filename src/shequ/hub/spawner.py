@@ -106,12 +106,17 @@ class ShequSpawner(LocalProcessSpawner):
         pw = pwd.getpwnam(self.os_name)
         home = pw.pw_dir
         made = []
-        settings = os.path.join(home, ".jupyter", "lab", "user-settings", "@jupyterlab", "translation-extension")
-        if not os.path.exists(os.path.join(settings, "plugin.jupyterlab-settings")):
-            os.makedirs(settings, exist_ok=True)
-            with open(os.path.join(settings, "plugin.jupyterlab-settings"), "w") as f:
-                json.dump({"locale": LOCALE}, f)
-            made.append(os.path.join(home, ".jupyter"))
+        user_settings = os.path.join(home, ".jupyter", "lab", "user-settings", "@jupyterlab")
+        # Chinese from the first start; no English news feed or "a newer JupyterLab is
+        # available" notice (the version is pinned on purpose)
+        for plugin, value in (("translation-extension/plugin", {"locale": LOCALE}),
+                              ("apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False})):
+            path = os.path.join(user_settings, f"{plugin}.jupyterlab-settings")
+            if not os.path.exists(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w") as f:
+                    json.dump(value, f)
+                made.append(os.path.join(home, ".jupyter"))
         if self.role == "worker":
             lessons = os.path.join(home, LESSONS)
             if not os.path.exists(lessons):

@@ -218,7 +218,8 @@ function trainerRow(a) {{
     btn("collect", a.id, "收取") + btn("grade", a.id, "评分") + btn("release", a.id, "发布反馈") + `</td></tr>`;
 }}
 async function load() {{
-  const r = await fetch(BASE + "shequ/api/assignments", {{credentials: "same-origin"}});
+  // the hub accepts a cookie on a script's request only with the XSRF token (JupyterHub 4.1+)
+  const r = await fetch(BASE + "shequ/api/assignments", {{credentials: "same-origin", headers: {{"X-XSRFToken": XSRF}}}});
   const d = await r.json();
   document.getElementById("head").innerHTML = ROLE === "trainer"
     ? "<tr><th>作业</th><th>提交情况</th><th>操作</th></tr>" : "<tr><th>作业</th><th>状态</th><th>操作</th></tr>";
