@@ -3,7 +3,6 @@ workbooks, all-or-nothing on a bad roster, never deleting a person with grades, 
 from __future__ import annotations
 
 import grp
-import os
 import pwd
 import tempfile
 from pathlib import Path

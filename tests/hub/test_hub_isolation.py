@@ -4,7 +4,6 @@ and through the Jupyter server API."""
 from __future__ import annotations
 
 import glob
-import json
 import subprocess
 from pathlib import Path
 
@@ -129,7 +128,7 @@ def test_a_worker_cannot_hand_in_as_somebody_else(hub):
 
 
 def test_through_the_server_api_a_worker_reaches_only_their_own_workspace(hub):
-    h, a, b, va, vb = hub["hub"], hub["a"], hub["b"], hub["va"], hub["vb"]
+    h, a, va, vb = hub["hub"], hub["a"], hub["va"], hub["vb"]
     own = va.contents("")
     assert own.status_code == 200
     names = {c["name"] for c in own.json()["content"]}

@@ -66,6 +66,7 @@ class ScratchHub:
     passwords: dict[str, str] = field(default_factory=dict)
     logins: list[str] = field(default_factory=list)
     trainer_logins: list[str] = field(default_factory=list)
+    changed: list = field(default_factory=list)    # project modes before the hub closed them
 
     def __post_init__(self):
         self.root = Path(self.root)
@@ -94,6 +95,7 @@ class ScratchHub:
         self.logins = [r["worker_id"] for r in staff]
         self.trainer_logins = [r["worker_id"] for r in tr]
         with self.env():
+            self.changed += server.prepare(self.layout)   # what sync would do first; recorded
             rep = accounts.sync(self.layout, accounts.people(roster, trainers),
                                 db_url=f"sqlite:///{self.layout.course / 'gradebook.db'}")
             self.passwords = read_passwords(rep.password_files)
@@ -102,7 +104,8 @@ class ScratchHub:
             (papers / f"{QUIZ}.yaml").write_text(BLUEPRINT, encoding="utf-8")
             built = paper.build(QUIZ, papers_dir=papers, out_root=self.layout.course)
             nbcourse.generate_many([m["assignment"] for m in built])
-            server.prepare(self.layout)      # hub.json first: release goes to the hub's exchange
+            # hub.json first: release goes to the hub's exchange
+            self.changed += server.prepare(self.layout)
             nbcourse.release(QUIZ)
         return self
 
@@ -161,6 +164,8 @@ class ScratchHub:
         for user in self.os_users():
             with contextlib.suppress(Exception):
                 system.delete_user(user)
+        # the project as it was before this hub: the rest of a test run reads it as before
+        system.restore(self.changed)
         for role in ("worker", "trainer"):
             with contextlib.suppress(Exception):
                 system.delete_group(self.layout.group(role))

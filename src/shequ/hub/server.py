@@ -39,8 +39,9 @@ def _mkdir(path: Path, mode: int, user: str | None = None, group: str | None = N
     return path
 
 
-def prepare(layout: Layout) -> None:
-    """The state folder, its modes, the shared read-only copies and each role's config."""
+def prepare(layout: Layout) -> list:
+    """The state folder, its modes, the shared read-only copies and each role's config.
+    Returns the project's modes as they were before (system.restore puts them back)."""
     system.require_root("区培训平台")
     wg, tg = layout.group("worker"), layout.group("trainer")
     for g in (wg, tg):
@@ -59,8 +60,9 @@ def prepare(layout: Layout) -> None:
     _role_configs(layout)
     layout.course.mkdir(parents=True, exist_ok=True)
     (layout.course / "hub.json").write_text(json.dumps({"state": str(layout.state), "prefix": layout.prefix}, ensure_ascii=False))
-    system.secure_project(layout)
+    changed = system.secure_project(layout)
     system.let_through(layout, [layout.state, layout.course, *system.interpreter_dirs(), layout.project / "src"])
+    return changed
 
 
 def _share(layout: Layout) -> None:

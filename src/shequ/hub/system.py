@@ -107,7 +107,7 @@ def let_through(layout: Layout, targets: list[Path], remove: bool = False) -> li
     changed = []
     for target in targets:
         for d in list(Path(target).resolve().parents)[::-1]:
-            if d.stat().st_mode & stat.S_IXOTH and not remove:
+            if d.stat().st_mode & stat.S_IXOTH:
                 continue
             for role in ("worker", "trainer"):
                 if remove and not group_exists(layout.group(role)):
@@ -130,32 +130,52 @@ def interpreter_dirs() -> list[Path]:
 OPEN_TO_WORKERS = ("src", ".venv")
 
 
-def secure_project(layout: Layout) -> None:
+Changed = list  # [(path, mode, gid)] as they were before: restore() puts them back
+
+
+def secure_project(layout: Layout) -> Changed:
     """Close the project to workers, open it to trainers.
 
     Workers (others) may only pass through the project folder and read src/ and .venv/; the
-    trainers' group reads the project and writes the course (grading/). Modes only: no file
-    is changed."""
+    trainers' group reads the project and writes the course (grading/). Modes and groups
+    only: no file's content is changed. Returns what was changed, as it was."""
     tgid = ensure_group(layout.group("trainer"))
     project = layout.project
-    os.chmod(project, 0o751)
-    os.chown(project, -1, tgid)
+    changed: Changed = []
+    _set(project, 0o751, tgid, changed)
     for entry in project.iterdir():
         if entry.name in OPEN_TO_WORKERS or entry.name == ".git":
             continue
-        _close_tree(entry, tgid, writable=False)
-    _close_tree(layout.course, tgid, writable=True)
+        _close_tree(entry, tgid, writable=False, changed=changed)
+    _close_tree(layout.course, tgid, writable=True, changed=changed)
     # the state folder may sit inside build/: pass-through only down to it
     if layout.state.is_relative_to(project):
-        rel = layout.state.relative_to(project)
         d = project
-        for part in rel.parts:
+        for part in layout.state.relative_to(project).parts:
             d = d / part
             if d.exists():
-                os.chmod(d, (d.stat().st_mode & 0o7770) | 0o001)
+                _set(d, (stat.S_IMODE(d.stat().st_mode)) | 0o001, -1, changed)
+    return changed
 
 
-def _close_tree(top: Path, gid: int, writable: bool) -> None:
+def restore(changed: Changed) -> None:
+    for path, mode, gid in reversed(changed):
+        if path.exists() and not path.is_symlink():
+            os.chown(path, -1, gid)
+            os.chmod(path, mode)
+
+
+def _set(p: Path, mode: int, gid: int, changed: Changed) -> None:
+    st = p.stat()
+    if stat.S_IMODE(st.st_mode) == mode and gid in (-1, st.st_gid):
+        return
+    changed.append((p, stat.S_IMODE(st.st_mode), st.st_gid))
+    if gid != -1 and gid != st.st_gid:
+        os.chown(p, -1, gid)
+    os.chmod(p, mode)
+
+
+def _close_tree(top: Path, gid: int, writable: bool, changed: Changed) -> None:
     """o-rwx on everything under top; group = trainers with g+rX (g+rwX and setgid folders
     when writable, so several trainers can grade the same course)."""
     if not top.exists():
@@ -169,10 +189,7 @@ def _close_tree(top: Path, gid: int, writable: bool) -> None:
             mode |= 0o050 | (0o2020 if writable else 0)
         else:
             mode |= 0o040 | (0o020 if writable else 0)
-        if st.st_gid != gid:
-            os.chown(p, -1, gid)
-        if mode != stat.S_IMODE(st.st_mode):
-            os.chmod(p, mode)
+        _set(p, mode, gid, changed)
 
 
 def own(path: Path, user: str | None, group: str | None, mode: int) -> None:
