@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def hub(scratch_hub):
-    h = scratch_hub(workers=2, trainers=1)
+    h = scratch_hub(workers=2, trainers=2)
     a, b = h.logins
     va, vb, vt = scratch.Visitor(h, a), scratch.Visitor(h, b), scratch.Visitor(h, h.trainer_logins[0])
     for v in (va, vb, vt):
@@ -153,3 +153,17 @@ def test_a_worker_sees_feedback_only_for_themselves(hub):
     assert qa["feedback"] and not qb["feedback"] and not qb["feedback_ready"]
     page = va.s.get(f"{hub['hub'].url}/user/{hub['a']}/files/{qa['feedback'][0]}", timeout=60)
     assert page.status_code == 200 and hub["a"] in page.text
+
+
+def test_every_trainer_grades_the_same_course_in_the_formgrader(hub):
+    h = hub["hub"]
+    for t in h.trainer_logins:
+        v = hub["vt"] if t == h.trainer_logins[0] else scratch.Visitor(h, t)
+        if v is not hub["vt"]:
+            assert v.log_in() == 302
+            v.start_server()
+        x = next(c.value for c in v.s.cookies if c.name == "_xsrf" and c.path.startswith("/user/"))
+        r = v.s.get(f"{h.url}/user/{t}/formgrader/api/assignments", headers={"X-XSRFToken": x}, timeout=60)
+        assert r.status_code == 200, r.text[:300]   # JSON (the formgrader labels it text/html)
+        (quiz,) = [a for a in r.json() if a["name"] == scratch.QUIZ]
+        assert quiz["num_submissions"] >= 1

@@ -2,7 +2,8 @@
 
 A worker's server: root folder = their home (lessons/, assignments/), the Chinese assignment
 page as its start page, nbgrader's English panels off, datasets read from share/. A
-trainer's server: root folder = the project (the formgrader needs the course inside it),
+trainer's server: root folder = the course's parent (the project; the formgrader needs the
+course inside it),
 umask 002 so that several trainers can grade the same course.
 """
 from __future__ import annotations
@@ -98,7 +99,9 @@ class ShequSpawner(LocalProcessSpawner):
         if self.role == "worker":
             root, start = pwd.getpwnam(self.os_name).pw_dir, "/shequ"
         else:
-            root, start = str(lay.project), "/shequ"
+            # the formgrader works only on a course inside the server's root: the course's
+            # parent (the project, for grading/)
+            root, start = str(lay.course.parent), "/shequ"
         return [*args, f"--ServerApp.root_dir={root}", f"--SingleUserNotebookApp.default_url={start}"]
 
     def _workspace(self) -> None:
