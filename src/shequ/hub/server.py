@@ -20,10 +20,11 @@ from ..errors import ShequError
 from . import system
 from .layout import Layout
 
-COURSE_ID = "shequ"
-HERE = Path(__file__).resolve().parent
-CONFIG_FILE = HERE / "jupyterhub_config.py"
-TEMPLATES = HERE / "templates"
+from .. import paths
+from ..grading.course import COURSE_ID
+
+CONFIG_FILE = Path(__file__).resolve().parent / "jupyterhub_config.py"
+TEMPLATES = paths.HUB_TEMPLATES
 LOCALE = "zh_CN"
 
 # what a worker's JupyterLab must not show: nbgrader's English panels (the assignment list is
@@ -67,8 +68,6 @@ def prepare(layout: Layout) -> list:
 
 def _share(layout: Layout) -> None:
     """datasets/ and the lesson notebooks, read-only for everyone (no exercise sources)."""
-    from .. import paths
-
     share = _mkdir(layout.share, 0o755)
     shutil.copytree(paths.DATASETS, share / "datasets", dirs_exist_ok=True)
     for course in sorted(p for p in paths.COURSES.iterdir() if p.is_dir()):
