@@ -52,6 +52,7 @@ def prepare(layout: Layout) -> list:
     _mkdir(layout.private, 0o700)
     _mkdir(layout.passwords, 0o700)
     _mkdir(layout.homes, 0o711)
+    _mkdir(layout.state / "config", 0o755)
     _mkdir(layout.exchange, 0o755, group=tg)
     course = _mkdir(layout.exchange / COURSE_ID, 0o2775, group=tg)
     _mkdir(course / "outbound", 0o2775, group=tg)

@@ -146,8 +146,8 @@ def secure_project(layout: Layout) -> Changed:
     for entry in project.iterdir():
         if entry.name in OPEN_TO_WORKERS or entry.name == ".git":
             continue
-        _close_tree(entry, tgid, writable=False, changed=changed)
-    _close_tree(layout.course, tgid, writable=True, changed=changed)
+        _close_tree(entry, tgid, writable=False, changed=changed, skip=layout.state)
+    _close_tree(layout.course, tgid, writable=True, changed=changed, skip=layout.state)
     # the state folder may sit inside build/: pass-through only down to it
     if layout.state.is_relative_to(project):
         d = project
@@ -175,13 +175,14 @@ def _set(p: Path, mode: int, gid: int, changed: Changed) -> None:
     os.chmod(p, mode)
 
 
-def _close_tree(top: Path, gid: int, writable: bool, changed: Changed) -> None:
-    """o-rwx on everything under top; group = trainers with g+rX (g+rwX and setgid folders
-    when writable, so several trainers can grade the same course)."""
+def _close_tree(top: Path, gid: int, writable: bool, changed: Changed, skip: Path) -> None:
+    """o-rwx on everything under top but the hub's state folder (whose modes server.prepare
+    sets); group = trainers with g+rX (g+rwX and setgid folders when writable, so several
+    trainers can grade the same course)."""
     if not top.exists():
         return
     for p in [top, *top.rglob("*")] if top.is_dir() else [top]:
-        if p.is_symlink():
+        if p.is_symlink() or p == skip or p.is_relative_to(skip):
             continue
         st = p.stat()
         mode = stat.S_IMODE(st.st_mode) & ~0o007
